@@ -1,0 +1,2 @@
+// Being written (protocol codec).
+#include "common/protocol/codec.h"

@@ -1,0 +1,5 @@
+add_library(noa_protocol STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/messages.cc
+  ${CMAKE_CURRENT_LIST_DIR}/codec.cc
+)
+target_link_libraries(noa_protocol PUBLIC noa_base msgpackc-cxx)

@@ -1,0 +1,41 @@
+#pragma once
+
+// What the REST API may read from the running controller. Implemented by the controller's
+// runtime (in-memory registry + store); tests implement it with fixed data. Thread-safe: the
+// REST server calls it from its own threads.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "controller/registry/agent_record.h"
+
+namespace noa::controller {
+
+struct ControllerInfo {
+  std::string controller_id;
+  std::string version;
+  int64_t started_at_ms = 0;
+  std::string zmq_endpoint;
+  std::string data_dir;
+  uint32_t report_interval_ms = 1000;
+  uint32_t suspect_after_intervals = 3;
+  uint32_t lost_after_intervals = 5;
+  Status store_health;  // OK or the sticky store error
+};
+
+class StateView {
+ public:
+  virtual ~StateView() = default;
+  virtual ControllerInfo info() const = 0;
+  virtual std::vector<AgentRecord> agents() const = 0;  // sorted by agent id
+  virtual std::optional<AgentRecord> agent(const std::string& agent_id) const = 0;
+  virtual Result<std::vector<HistoryEntry>> history(const std::string& agent_id, int64_t since_ms,
+                                                    size_t limit) const = 0;
+  // Prometheus text exposition of the controller's own metrics.
+  virtual std::string metricsText() const = 0;
+};
+
+}  // namespace noa::controller
