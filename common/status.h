@@ -109,11 +109,15 @@ class [[nodiscard]] Result {
 #define NOA_STATUS_CONCAT_INNER(a, b) a##b
 #define NOA_STATUS_CONCAT(a, b) NOA_STATUS_CONCAT_INNER(a, b)
 
-#define NOA_RETURN_IF_ERROR(expr)                       \
-  do {                                                  \
-    ::noa::Status noa_status_tmp_ = (expr);             \
-    if (!noa_status_tmp_.ok()) return noa_status_tmp_;  \
+// The temporary gets a unique name so the macro nests (inside a lambda passed to another use)
+// without -Wshadow warnings.
+#define NOA_RETURN_IF_ERROR_IMPL(tmp, expr) \
+  do {                                      \
+    ::noa::Status tmp = (expr);             \
+    if (!tmp.ok()) return tmp;              \
   } while (0)
+#define NOA_RETURN_IF_ERROR(expr) \
+  NOA_RETURN_IF_ERROR_IMPL(NOA_STATUS_CONCAT(noa_status_, __COUNTER__), expr)
 
 #define NOA_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                              \
@@ -121,4 +125,4 @@ class [[nodiscard]] Result {
   lhs = std::move(tmp).value()
 
 #define NOA_ASSIGN_OR_RETURN(lhs, expr) \
-  NOA_ASSIGN_OR_RETURN_IMPL(NOA_STATUS_CONCAT(noa_result_, __LINE__), lhs, expr)
+  NOA_ASSIGN_OR_RETURN_IMPL(NOA_STATUS_CONCAT(noa_result_, __COUNTER__), lhs, expr)

@@ -1,2 +1,378 @@
-// Being written (protocol codec).
 #include "common/protocol/codec.h"
+
+#include <msgpack.hpp>
+
+#include <limits>
+#include <type_traits>
+
+#include "common/protocol/wire_reader.h"
+
+namespace noa::protocol {
+namespace {
+
+using Packer = msgpack::packer<msgpack::sbuffer>;
+
+// ---- encoding: every field, in declaration order, so equal structs give equal bytes ----
+
+void packStr(Packer& pk, std::string_view s) {
+  pk.pack_str(static_cast<uint32_t>(s.size()));
+  pk.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
+}
+
+void packValue(Packer& pk, const Value& value) {
+  std::visit(
+      [&pk](const auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::monostate>) {
+          pk.pack_nil();
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          packStr(pk, v);
+        } else {
+          pk.pack(v);
+        }
+      },
+      value);
+}
+
+void packValueMap(Packer& pk, const ValueMap& map) {
+  pk.pack_map(static_cast<uint32_t>(map.size()));
+  for (const auto& [k, v] : map) {
+    packStr(pk, k);
+    packValue(pk, v);
+  }
+}
+
+void pack(Packer& pk, const Hello& m) {
+  pk.pack_map(8);
+  packStr(pk, "agent_id"), packStr(pk, m.agent_id);
+  packStr(pk, "service"), packStr(pk, m.service);
+  packStr(pk, "kind"), packStr(pk, m.kind);
+  packStr(pk, "host"), packStr(pk, m.host);
+  packStr(pk, "agent_version"), packStr(pk, m.agent_version);
+  packStr(pk, "capabilities");
+  pk.pack_array(static_cast<uint32_t>(m.capabilities.size()));
+  for (const auto& c : m.capabilities) packStr(pk, c);
+  packStr(pk, "pid"), pk.pack(m.pid);
+  packStr(pk, "report_interval_ms"), pk.pack(m.report_interval_ms);
+}
+
+void pack(Packer& pk, const Welcome& m) {
+  pk.pack_map(4);
+  packStr(pk, "agent_id"), packStr(pk, m.agent_id);
+  packStr(pk, "controller_id"), packStr(pk, m.controller_id);
+  packStr(pk, "report_interval_ms"), pk.pack(m.report_interval_ms);
+  packStr(pk, "server_time_ms"), pk.pack(m.server_time_ms);
+}
+
+void pack(Packer& pk, const ProbeState& m) {
+  pk.pack_map(7);
+  packStr(pk, "name"), packStr(pk, m.name);
+  packStr(pk, "kind"), packStr(pk, m.kind);
+  packStr(pk, "state"), packStr(pk, m.state);
+  packStr(pk, "consecutive_successes"), pk.pack(m.consecutive_successes);
+  packStr(pk, "consecutive_failures"), pk.pack(m.consecutive_failures);
+  packStr(pk, "latency_us"), pk.pack(m.latency_us);
+  packStr(pk, "detail"), packStr(pk, m.detail);
+}
+
+void pack(Packer& pk, const Health& m) {
+  pk.pack_map(5);
+  packStr(pk, "state"), packStr(pk, m.state);
+  packStr(pk, "live"), pk.pack(m.live);
+  packStr(pk, "ready"), pk.pack(m.ready);
+  packStr(pk, "started"), pk.pack(m.started);
+  packStr(pk, "probes");
+  pk.pack_array(static_cast<uint32_t>(m.probes.size()));
+  for (const auto& p : m.probes) pack(pk, p);
+}
+
+void pack(Packer& pk, const Report& m) {
+  pk.pack_map(5);
+  packStr(pk, "seq"), pk.pack(m.seq);
+  packStr(pk, "health"), pack(pk, m.health);
+  packStr(pk, "role"), packStr(pk, m.role);
+  // A map, not an array of pairs: compact, and readable by any MessagePack tool.
+  packStr(pk, "metrics");
+  pk.pack_map(static_cast<uint32_t>(m.metrics.size()));
+  for (const auto& metric : m.metrics) {
+    packStr(pk, metric.name);
+    pk.pack_double(metric.value);
+  }
+  packStr(pk, "attributes");
+  pk.pack_map(static_cast<uint32_t>(m.attributes.size()));
+  for (const auto& [k, v] : m.attributes) packStr(pk, k), packStr(pk, v);
+}
+
+void pack(Packer& pk, const Ack& m) {
+  pk.pack_map(4);
+  packStr(pk, "ref"), packStr(pk, m.ref);
+  packStr(pk, "seq"), pk.pack(m.seq);
+  packStr(pk, "error"), packStr(pk, m.error);
+  packStr(pk, "detail"), packStr(pk, m.detail);
+}
+
+void pack(Packer& pk, const Command& m) {
+  pk.pack_map(4);
+  packStr(pk, "command_id"), packStr(pk, m.command_id);
+  packStr(pk, "action"), packStr(pk, m.action);
+  packStr(pk, "params"), packValueMap(pk, m.params);
+  packStr(pk, "deadline_ms"), pk.pack(m.deadline_ms);
+}
+
+void pack(Packer& pk, const Progress& m) {
+  pk.pack_map(4);
+  packStr(pk, "command_id"), packStr(pk, m.command_id);
+  packStr(pk, "phase"), packStr(pk, m.phase);
+  packStr(pk, "bytes_done"), pk.pack(m.bytes_done);
+  packStr(pk, "bytes_total_estimate"), pk.pack(m.bytes_total_estimate);
+}
+
+void pack(Packer& pk, const CommandResult& m) {
+  pk.pack_map(6);
+  packStr(pk, "command_id"), packStr(pk, m.command_id);
+  packStr(pk, "status"), packStr(pk, m.status);
+  packStr(pk, "code"), pk.pack(m.code);
+  packStr(pk, "error"), packStr(pk, m.error);
+  packStr(pk, "output"), packValueMap(pk, m.output);
+  packStr(pk, "duration_ms"), pk.pack(m.duration_ms);
+}
+
+void pack(Packer& pk, const Bye& m) {
+  pk.pack_map(1);
+  packStr(pk, "reason"), packStr(pk, m.reason);
+}
+
+// ---- decoding ----
+
+Status readValue(const msgpack::object& o, const std::string& path, Value& out) {
+  switch (o.type) {
+    case msgpack::type::NIL: out = std::monostate{}; return Status::Ok();
+    case msgpack::type::BOOLEAN: out = o.via.boolean; return Status::Ok();
+    case msgpack::type::POSITIVE_INTEGER:
+      if (o.via.u64 > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+        return Status::InvalidArgument(path + ": integer out of range");
+      }
+      out = static_cast<int64_t>(o.via.u64);
+      return Status::Ok();
+    case msgpack::type::NEGATIVE_INTEGER: out = o.via.i64; return Status::Ok();
+    case msgpack::type::FLOAT32:
+    case msgpack::type::FLOAT64: out = o.via.f64; return Status::Ok();
+    case msgpack::type::STR: out = std::string(o.via.str.ptr, o.via.str.size); return Status::Ok();
+    default:
+      return Status::InvalidArgument(path + ": expected nil, bool, number or string");
+  }
+}
+
+Status readValueMap(const msgpack::object& o, const std::string& path, ValueMap& out) {
+  if (o.type != msgpack::type::MAP) return Status::InvalidArgument(path + ": expected map");
+  for (uint32_t i = 0; i < o.via.map.size; ++i) {
+    const auto& kv = o.via.map.ptr[i];
+    if (kv.key.type != msgpack::type::STR) {
+      return Status::InvalidArgument(path + ": keys must be strings");
+    }
+    std::string key(kv.key.via.str.ptr, kv.key.via.str.size);
+    NOA_RETURN_IF_ERROR(readValue(kv.val, path + "." + key, out[key]));
+  }
+  return Status::Ok();
+}
+
+Status read(const WireMap& r, Hello& m) {
+  NOA_RETURN_IF_ERROR(r.str("agent_id", m.agent_id, kRequired));
+  NOA_RETURN_IF_ERROR(r.str("service", m.service));
+  NOA_RETURN_IF_ERROR(r.str("kind", m.kind));
+  NOA_RETURN_IF_ERROR(r.str("host", m.host));
+  NOA_RETURN_IF_ERROR(r.str("agent_version", m.agent_version));
+  NOA_RETURN_IF_ERROR(r.eachArray("capabilities", [&m](const msgpack::object& o,
+                                                       const std::string& path) {
+    if (o.type != msgpack::type::STR) return Status::InvalidArgument(path + ": expected string");
+    m.capabilities.emplace_back(o.via.str.ptr, o.via.str.size);
+    return Status::Ok();
+  }));
+  NOA_RETURN_IF_ERROR(r.integer("pid", m.pid));
+  return r.integer("report_interval_ms", m.report_interval_ms);
+}
+
+Status read(const WireMap& r, Welcome& m) {
+  NOA_RETURN_IF_ERROR(r.str("agent_id", m.agent_id, kRequired));
+  NOA_RETURN_IF_ERROR(r.str("controller_id", m.controller_id));
+  NOA_RETURN_IF_ERROR(r.integer("report_interval_ms", m.report_interval_ms));
+  return r.integer("server_time_ms", m.server_time_ms);
+}
+
+Status read(const WireMap& r, ProbeState& m) {
+  NOA_RETURN_IF_ERROR(r.str("name", m.name, kRequired));
+  NOA_RETURN_IF_ERROR(r.str("kind", m.kind));
+  NOA_RETURN_IF_ERROR(r.str("state", m.state));
+  NOA_RETURN_IF_ERROR(r.integer("consecutive_successes", m.consecutive_successes));
+  NOA_RETURN_IF_ERROR(r.integer("consecutive_failures", m.consecutive_failures));
+  NOA_RETURN_IF_ERROR(r.integer("latency_us", m.latency_us));
+  return r.str("detail", m.detail);
+}
+
+Status read(const WireMap& r, Health& m) {
+  NOA_RETURN_IF_ERROR(r.str("state", m.state));
+  NOA_RETURN_IF_ERROR(r.boolean("live", m.live));
+  NOA_RETURN_IF_ERROR(r.boolean("ready", m.ready));
+  NOA_RETURN_IF_ERROR(r.boolean("started", m.started));
+  return r.eachArray("probes", [&m](const msgpack::object& o, const std::string& path) {
+    NOA_ASSIGN_OR_RETURN(WireMap probe, WireMap::of(o, path));
+    return read(probe, m.probes.emplace_back());
+  });
+}
+
+Status read(const WireMap& r, Report& m) {
+  NOA_RETURN_IF_ERROR(r.integer("seq", m.seq, kRequired));
+  NOA_RETURN_IF_ERROR(r.nested("health", [&m](const WireMap& h) { return read(h, m.health); }));
+  NOA_RETURN_IF_ERROR(r.str("role", m.role));
+  NOA_RETURN_IF_ERROR(r.eachEntry("metrics", [&m](std::string key, const msgpack::object& o,
+                                                  const std::string& path) {
+    double value = 0;
+    NOA_RETURN_IF_ERROR(readNumber(o, path, value));
+    m.metrics.push_back({std::move(key), value});
+    return Status::Ok();
+  }));
+  return r.eachEntry("attributes", [&m](std::string key, const msgpack::object& o,
+                                        const std::string& path) {
+    if (o.type != msgpack::type::STR) return Status::InvalidArgument(path + ": expected string");
+    m.attributes[std::move(key)] = std::string(o.via.str.ptr, o.via.str.size);
+    return Status::Ok();
+  });
+}
+
+Status read(const WireMap& r, Ack& m) {
+  NOA_RETURN_IF_ERROR(r.str("ref", m.ref));
+  NOA_RETURN_IF_ERROR(r.integer("seq", m.seq));
+  NOA_RETURN_IF_ERROR(r.str("error", m.error));
+  return r.str("detail", m.detail);
+}
+
+Status read(const WireMap& r, Command& m) {
+  NOA_RETURN_IF_ERROR(r.str("command_id", m.command_id, kRequired));
+  NOA_RETURN_IF_ERROR(r.str("action", m.action, kRequired));
+  if (const msgpack::object* params = r.find("params")) {
+    NOA_RETURN_IF_ERROR(readValueMap(*params, r.path() + ".params", m.params));
+  }
+  return r.integer("deadline_ms", m.deadline_ms);
+}
+
+Status read(const WireMap& r, Progress& m) {
+  NOA_RETURN_IF_ERROR(r.str("command_id", m.command_id, kRequired));
+  NOA_RETURN_IF_ERROR(r.str("phase", m.phase));
+  NOA_RETURN_IF_ERROR(r.integer("bytes_done", m.bytes_done));
+  return r.integer("bytes_total_estimate", m.bytes_total_estimate);
+}
+
+Status read(const WireMap& r, CommandResult& m) {
+  NOA_RETURN_IF_ERROR(r.str("command_id", m.command_id, kRequired));
+  NOA_RETURN_IF_ERROR(r.str("status", m.status, kRequired));
+  NOA_RETURN_IF_ERROR(r.integer("code", m.code));
+  NOA_RETURN_IF_ERROR(r.str("error", m.error));
+  if (const msgpack::object* output = r.find("output")) {
+    NOA_RETURN_IF_ERROR(readValueMap(*output, r.path() + ".output", m.output));
+  }
+  return r.integer("duration_ms", m.duration_ms);
+}
+
+Status read(const WireMap& r, Bye& m) { return r.str("reason", m.reason); }
+
+// Builds the Body alternative whose index is `type`, reading it from `body`.
+template <size_t I = 0>
+Status readBody(MessageType type, const WireMap& body, Body& out) {
+  if constexpr (I < std::variant_size_v<Body>) {
+    if (static_cast<size_t>(type) == I) {
+      std::variant_alternative_t<I, Body> value;
+      NOA_RETURN_IF_ERROR(read(body, value));
+      out = std::move(value);
+      return Status::Ok();
+    }
+    return readBody<I + 1>(type, body, out);
+  } else {
+    return Status::Internal("message type index out of range");
+  }
+}
+
+Result<Envelope> decodeObject(const msgpack::object& root) {
+  NOA_ASSIGN_OR_RETURN(WireMap env, WireMap::of(root, "envelope"));
+  Envelope out;
+  // The version comes first: a peer of another major version may use types or fields this side
+  // does not know, and the honest answer is "incompatible version", not "malformed".
+  NOA_RETURN_IF_ERROR(env.integer("v", out.v, kRequired));
+  if (out.v != kProtocolMajor) {
+    return Status::FailedPrecondition("incompatible protocol version " + std::to_string(out.v) +
+                                      "; this side speaks " + std::to_string(kProtocolMajor));
+  }
+  std::string type_name;
+  NOA_RETURN_IF_ERROR(env.str("type", type_name, kRequired));
+  const auto type = parseMessageType(type_name);
+  if (!type) return Status::Unimplemented("unknown message type '" + type_name + "'");
+  NOA_RETURN_IF_ERROR(env.str("id", out.id));
+  NOA_RETURN_IF_ERROR(env.integer("ts", out.ts_ms));
+  NOA_RETURN_IF_ERROR(env.str("from", out.from, kRequired));
+  const msgpack::object* body = env.find("body");
+  if (body == nullptr) return Status::InvalidArgument("envelope.body: required");
+  NOA_ASSIGN_OR_RETURN(WireMap body_map, WireMap::of(*body, "body"));
+  NOA_RETURN_IF_ERROR(readBody(*type, body_map, out.body));
+  return out;
+}
+
+// Strings and binaries point into the caller's buffer instead of being copied by msgpack: the
+// object is walked once, before decode() returns.
+bool referenceEverything(msgpack::type::object_type, std::size_t, void*) { return true; }
+
+}  // namespace
+
+std::string encode(const Envelope& envelope) {
+  msgpack::sbuffer buffer(256);
+  Packer pk(buffer);
+  pk.pack_map(6);
+  packStr(pk, "v"), pk.pack(envelope.v);
+  packStr(pk, "type"), packStr(pk, messageTypeName(envelope.type()));
+  packStr(pk, "id"), packStr(pk, envelope.id);
+  packStr(pk, "ts"), pk.pack(envelope.ts_ms);
+  packStr(pk, "from"), packStr(pk, envelope.from);
+  packStr(pk, "body");
+  std::visit([&pk](const auto& body) { pack(pk, body); }, envelope.body);
+  return std::string(buffer.data(), buffer.size());
+}
+
+Result<Envelope> decode(std::string_view bytes, const DecodeLimits& limits) {
+  if (bytes.size() > limits.max_bytes) {
+    return Status::ResourceExhausted("message of " + std::to_string(bytes.size()) +
+                                     " bytes exceeds the limit of " +
+                                     std::to_string(limits.max_bytes));
+  }
+  if (bytes.empty()) return Status::InvalidArgument("empty message");
+  const msgpack::unpack_limit unpack_limit(limits.max_array_entries, limits.max_map_entries,
+                                           limits.max_string_bytes, limits.max_string_bytes,
+                                           /*ext=*/0, limits.max_depth);
+  try {
+    std::size_t offset = 0;
+    msgpack::object_handle handle = msgpack::unpack(bytes.data(), bytes.size(), offset,
+                                                    referenceEverything, nullptr, unpack_limit);
+    if (offset != bytes.size()) {
+      return Status::InvalidArgument(std::to_string(bytes.size() - offset) +
+                                     " trailing bytes after the message");
+    }
+    return decodeObject(handle.get());
+  } catch (const msgpack::size_overflow& e) {
+    return Status::ResourceExhausted(std::string("message exceeds a decode limit: ") + e.what());
+  } catch (const msgpack::insufficient_bytes&) {
+    return Status::InvalidArgument("truncated MessagePack");
+  } catch (const msgpack::unpack_error& e) {
+    return Status::InvalidArgument(std::string("not MessagePack: ") + e.what());
+  } catch (const std::bad_alloc&) {
+    return Status::ResourceExhausted("message too large to decode");
+  }
+}
+
+std::string_view rejectReason(const Status& decode_error) {
+  switch (decode_error.code()) {
+    case StatusCode::kResourceExhausted: return "oversized";
+    case StatusCode::kFailedPrecondition: return "bad_version";
+    case StatusCode::kUnimplemented: return "unknown_type";
+    case StatusCode::kInvalidArgument: return "malformed";
+    default: return "invalid";
+  }
+}
+
+}  // namespace noa::protocol

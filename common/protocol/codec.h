@@ -25,7 +25,8 @@ std::string encode(const Envelope& envelope);
 
 // Errors (the status code is the reject reason counted by the controller):
 //   ResourceExhausted   larger than a limit
-//   InvalidArgument     not MessagePack, not a map, a field of the wrong type, missing required
+//   InvalidArgument     not MessagePack, truncated, trailing bytes, not a map, a field of the
+//                       wrong type, a missing required field
 //   FailedPrecondition  other major version ("incompatible protocol version 2; this side speaks 1")
 //   Unimplemented       unknown message type
 Result<Envelope> decode(std::string_view bytes, const DecodeLimits& limits = {});

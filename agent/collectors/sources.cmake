@@ -1,0 +1,7 @@
+# noa_collectors: resource and application metrics of the supervised service (cgroup v2, process
+# tree, Prometheus text scrape), turned into protocol::Metric values.
+add_library(noa_collectors STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/counter_rates.cc
+  ${CMAKE_CURRENT_LIST_DIR}/small_file.cc
+)
+target_link_libraries(noa_collectors PUBLIC noa_common PkgConfig::HTTPLIB)
