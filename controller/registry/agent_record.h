@@ -35,7 +35,8 @@ struct AgentRecord {
 
 // One stored report of an agent.
 struct HistoryEntry {
-  int64_t ts_ms = 0;   // agent's envelope ts
+  // Controller receive time (the history key); the agent's own ts is inside the stored envelope.
+  int64_t ts_ms = 0;
   uint64_t seq = 0;
   protocol::Report report;
 };

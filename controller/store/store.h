@@ -20,6 +20,8 @@
 
 namespace noa::controller {
 
+class RocksStore;
+
 enum class Family { kMeta, kAgents, kHistory, kCommands, kDecisions, kBackups, kDesired, kAudit };
 
 struct StoreOptions {
@@ -31,6 +33,7 @@ struct StoreStats {
   uint64_t commits = 0;
   uint64_t failed_commits = 0;
   uint64_t last_commit_us = 0;
+  uint64_t skipped_history_entries = 0;  // unreadable history values skipped by reads
 };
 
 class Store {
@@ -57,6 +60,7 @@ class Store {
 
    private:
     friend class Store;
+    friend class RocksStore;
     struct Impl;
     std::unique_ptr<Impl> impl_;
   };
@@ -65,28 +69,36 @@ class Store {
 
   // Opens or creates the store at options.path. Refusals:
   //   Corruption          RocksDB reports corruption (message says how to recover)
-  //   FailedPrecondition  schema version newer/older than this binary's, or missing families
+  //   Corruption          also: RocksDB files without CURRENT, known column families missing
+  //   FailedPrecondition  schema version newer/older than this binary's, not a noa store
+  //                       (none of its families, or data but no version), a non-empty
+  //                       directory that holds no store
   //   IoError             directory unreadable, locked by another process, ...
   static Result<std::unique_ptr<Store>> open(const StoreOptions& options);
 
-  // Writes the batch (WAL on). `sync` fsyncs the WAL (decisions and command state).
+  // Writes the batch (WAL on). `sync` fsyncs the WAL (decisions and command state). Empties the
+  // batch when it was written; an empty batch writes nothing and returns health().
   virtual Status commit(Batch& batch, bool sync = false) = 0;
 
+  // Every agent, ordered by id. One unreadable record fails the whole load (Corruption naming
+  // the agent): a partial registry would forget agents, a lost primary among them.
   virtual Result<std::vector<AgentRecord>> loadAgents() const = 0;
   virtual Result<std::optional<AgentRecord>> getAgent(const std::string& agent_id) const = 0;
   // Oldest first, entries with ts_ms >= since_ms, at most `limit`.
   virtual Result<std::vector<HistoryEntry>> readHistory(const std::string& agent_id,
-                                                       int64_t since_ms, size_t limit) const = 0;
+                                                        int64_t since_ms, size_t limit) const = 0;
   // Newest first, at most `limit` (for "last N reports").
   virtual Result<std::vector<HistoryEntry>> readRecentHistory(const std::string& agent_id,
-                                                             size_t limit) const = 0;
-  // Deletes history older than cutoff_ms for every agent. Returns entries removed (estimate).
+                                                              size_t limit) const = 0;
+  // Deletes history older than cutoff_ms for every agent (with or without a record). Returns
+  // the entries removed. A write like commit(): refused after the first write failure.
   virtual Result<uint64_t> pruneHistory(int64_t cutoff_ms) = 0;
 
   virtual Result<std::optional<std::string>> get(Family family, std::string_view key) const = 0;
   // Ordered scan of keys starting with `prefix`, at most `limit` pairs.
-  virtual Result<std::vector<std::pair<std::string, std::string>>> scan(
-      Family family, std::string_view prefix, size_t limit) const = 0;
+  virtual Result<std::vector<std::pair<std::string, std::string>>> scan(Family family,
+                                                                        std::string_view prefix,
+                                                                        size_t limit) const = 0;
 
   // OK, or the first write failure since open.
   virtual Status health() const = 0;

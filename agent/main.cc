@@ -1,0 +1,30 @@
+// noa-agent: the sidecar beside each service. See `noa-agent --help`.
+
+#include <iostream>
+
+#include "agent/runtime/agent_config.h"
+#include "agent/runtime/agent_probes.h"
+#include "agent/runtime/agent_runtime.h"
+#include "common/log.h"
+
+int main(int argc, char** argv) {
+  using namespace noa::agent;
+  AgentConfig config;
+  noa::Status parsed = parseAgentConfig(argc, argv, config);
+  if (parsed.ok() && !config.common.help) parsed = probesForAgent(config).status();
+  if (!parsed.ok()) {
+    std::cerr << "noa-agent: " << parsed.message() << "\nSee `noa-agent --help`.\n";
+    return kExitBadConfig;
+  }
+  if (config.common.help) {
+    std::cout << noa::usageText(
+        "noa-agent", "Probes the service beside it and reports to noa-controller.", agentFlags());
+    return kExitOk;
+  }
+  if (config.common.check_config) {
+    std::cout << toJson(config).dump(2) << "\nconfig ok\n";
+    return kExitOk;
+  }
+  noa::log::init("agent", config.common.log_level);
+  return runAgent(config);
+}

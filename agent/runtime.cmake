@@ -1,0 +1,16 @@
+# noa_agent = the agent runtime (session, flags, probes wiring, local HTTP); noa-agent its main.
+add_library(noa_agent STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/session/outbox.cc
+  ${CMAKE_CURRENT_LIST_DIR}/session/session.cc
+  ${CMAKE_CURRENT_LIST_DIR}/runtime/agent_config.cc
+  ${CMAKE_CURRENT_LIST_DIR}/runtime/agent_http.cc
+  ${CMAKE_CURRENT_LIST_DIR}/runtime/agent_metrics.cc
+  ${CMAKE_CURRENT_LIST_DIR}/runtime/agent_probes.cc
+  ${CMAKE_CURRENT_LIST_DIR}/runtime/agent_runtime.cc
+  ${CMAKE_CURRENT_LIST_DIR}/runtime/metrics_worker.cc
+  ${CMAKE_CURRENT_LIST_DIR}/runtime/probe_report_source.cc
+)
+target_link_libraries(noa_agent PUBLIC noa_common noa_probes noa_collectors prometheus-cpp::core
+                      PkgConfig::HTTPLIB)
+add_executable(noa-agent ${CMAKE_CURRENT_LIST_DIR}/main.cc)
+target_link_libraries(noa-agent PRIVATE noa_agent)

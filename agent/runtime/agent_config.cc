@@ -1,0 +1,213 @@
+#include "agent/runtime/agent_config.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <climits>
+#include <regex>
+#include <sstream>
+
+#include "common/duration.h"
+
+namespace noa::agent {
+namespace {
+
+const std::vector<std::string> kKinds = {"generic", "tcp", "http", "postgres", "redis", "llama"};
+
+Result<std::chrono::milliseconds> durationFlag(const po::variables_map& vm, const char* name) {
+  auto d = parseDuration(vm[name].as<std::string>());
+  if (!d.ok()) return d.status().withContext(std::string("--") + name);
+  return *d;
+}
+
+// libpq conninfo "key=value ..." with password=... replaced.
+std::string redactConnInfo(const std::string& conninfo) {
+  static const std::regex kPassword(R"((password\s*=\s*)('[^']*'|\S+))", std::regex::icase);
+  std::string out = std::regex_replace(conninfo, kPassword, "$1***");
+  static const std::regex kUrlPassword(R"((://[^:/@]+:)[^@]+@)");
+  return std::regex_replace(out, kUrlPassword, "$1***@");
+}
+
+std::string localHostName() {
+  char name[HOST_NAME_MAX + 1] = {};
+  if (::gethostname(name, sizeof(name) - 1) != 0 || name[0] == '\0') return "localhost";
+  return name;
+}
+
+// "HOST:PORT" (the host may be a bracketed IPv6 address); port 0 picks a free one.
+Status parseListen(const std::string& text, std::string& host, int& port) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
+    return Status::InvalidArgument("--http-listen '" + text + "' must be HOST:PORT");
+  }
+  host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  const std::string digits = text.substr(colon + 1);
+  int value = -1;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (ec != std::errc() || end != digits.data() + digits.size() || value < 0 || value > 65535) {
+    return Status::InvalidArgument("--http-listen '" + text + "': port must be 0..65535");
+  }
+  port = value;
+  return Status::Ok();
+}
+
+}  // namespace
+
+po::options_description agentFlags() {
+  po::options_description desc("noa-agent flags");
+  addCommonFlags(desc);
+  desc.add_options()("agent-id", po::value<std::string>(),
+                     "unique id of this agent, [A-Za-z0-9._-]{1,64} (required)")(
+      "service", po::value<std::string>(), "logical service this agent watches (required)")(
+      "kind", po::value<std::string>()->default_value("generic"),
+      "service kind: generic | tcp | http | postgres | redis | llama")(
+      "service-host", po::value<std::string>()->default_value("127.0.0.1"),
+      "host of the watched service")(
+      "service-port", po::value<int>()->default_value(0), "port of the watched service")(
+      "controller", po::value<std::string>()->default_value("tcp://127.0.0.1:7701"),
+      "controller's agent endpoint")(
+      "report-interval", po::value<std::string>()->default_value("1s"), "report every")(
+      "controller-timeout", po::value<uint32_t>()->default_value(3),
+      "report intervals without a word from the controller before reconnecting")(
+      "probe-period", po::value<std::string>()->default_value("1s"), "probe every")(
+      "probe-timeout", po::value<std::string>()->default_value("1s"), "probe attempt timeout")(
+      "probe-failure-threshold", po::value<uint32_t>()->default_value(3),
+      "consecutive failures before a probe counts as failed")(
+      "pg-conninfo", po::value<std::string>()->default_value(""),
+      "libpq connection string for kind=postgres (default: host/port above, user postgres)")(
+      "redis-password-file", po::value<std::string>()->default_value(""),
+      "file holding the Redis password for kind=redis")(
+      "host", po::value<std::string>()->default_value(""),
+      "this machine's name as the controller shows it (default: the hostname)")(
+      "http-listen", po::value<std::string>()->default_value(""),
+      "HOST:PORT for the agent's own /health, /health/ready, /health/startup and /metrics "
+      "(default: off)")(
+      "cgroup-dir", po::value<std::string>()->default_value(""),
+      "cgroup v2 directory of the service, for CPU and memory metrics")(
+      "service-pid", po::value<int64_t>()->default_value(0),
+      "PID of the service: CPU and memory of its process tree (when there is no --cgroup-dir)")(
+      "service-pidfile", po::value<std::string>()->default_value(""),
+      "file holding the service's PID, re-read every interval (instead of --service-pid)")(
+      "metrics-url", po::value<std::string>()->default_value(""),
+      "the service's own Prometheus endpoint, e.g. http://127.0.0.1:9187/metrics")(
+      "metrics-allow", po::value<std::string>()->default_value(""),
+      "comma-separated metric names (or prefix*) to keep from --metrics-url; empty = all, capped")(
+      "metrics-timeout", po::value<std::string>()->default_value("2s"),
+      "timeout of one scrape of --metrics-url");
+  return desc;
+}
+
+Status parseAgentConfig(int argc, const char* const* argv, AgentConfig& config) {
+  po::variables_map vm;
+  NOA_RETURN_IF_ERROR(parseFlags(argc, argv, agentFlags(), vm, config.common));
+  if (config.common.help) return Status::Ok();
+  if (!vm.count("agent-id")) return Status::InvalidArgument("--agent-id is required");
+  if (!vm.count("service")) return Status::InvalidArgument("--service is required");
+  config.agent_id = vm["agent-id"].as<std::string>();
+  config.service = vm["service"].as<std::string>();
+  config.kind = vm["kind"].as<std::string>();
+  config.service_host = vm["service-host"].as<std::string>();
+  config.service_port = vm["service-port"].as<int>();
+  config.controller = vm["controller"].as<std::string>();
+  NOA_ASSIGN_OR_RETURN(config.report_interval, durationFlag(vm, "report-interval"));
+  NOA_ASSIGN_OR_RETURN(config.probe_period, durationFlag(vm, "probe-period"));
+  NOA_ASSIGN_OR_RETURN(config.probe_timeout, durationFlag(vm, "probe-timeout"));
+  config.controller_timeout_intervals = vm["controller-timeout"].as<uint32_t>();
+  config.probe_failure_threshold = vm["probe-failure-threshold"].as<uint32_t>();
+  config.pg_conninfo = vm["pg-conninfo"].as<std::string>();
+  config.redis_password_file = vm["redis-password-file"].as<std::string>();
+  config.host = vm["host"].as<std::string>();
+  if (config.host.empty()) config.host = localHostName();
+  config.http_listen = vm["http-listen"].as<std::string>();
+  if (!config.http_listen.empty()) {
+    NOA_RETURN_IF_ERROR(parseListen(config.http_listen, config.http_host, config.http_port));
+  }
+
+  config.cgroup_dir = vm["cgroup-dir"].as<std::string>();
+  config.service_pid = vm["service-pid"].as<int64_t>();
+  config.service_pidfile = vm["service-pidfile"].as<std::string>();
+  config.metrics_url = vm["metrics-url"].as<std::string>();
+  config.metrics_allow.clear();
+  std::stringstream allow(vm["metrics-allow"].as<std::string>());
+  for (std::string name; std::getline(allow, name, ',');) {
+    if (!name.empty()) config.metrics_allow.push_back(name);
+  }
+  NOA_ASSIGN_OR_RETURN(config.metrics_timeout, durationFlag(vm, "metrics-timeout"));
+  if (config.service_pid < 0) return Status::InvalidArgument("--service-pid must be positive");
+  if (config.service_pid > 0 && !config.service_pidfile.empty()) {
+    return Status::InvalidArgument("--service-pid and --service-pidfile exclude each other");
+  }
+
+  static const std::regex kId("[A-Za-z0-9._-]{1,64}");
+  if (!std::regex_match(config.agent_id, kId)) {
+    return Status::InvalidArgument("--agent-id '" + config.agent_id +
+                                   "' must match [A-Za-z0-9._-]{1,64}");
+  }
+  if (config.service.empty() || config.service.size() > 64) {
+    return Status::InvalidArgument("--service must be 1-64 characters");
+  }
+  if (std::find(kKinds.begin(), kKinds.end(), config.kind) == kKinds.end()) {
+    return Status::InvalidArgument("--kind '" + config.kind +
+                                   "' is not one of generic, tcp, http, postgres, redis, llama");
+  }
+  if (config.service_port < 0 || config.service_port > 65535) {
+    return Status::InvalidArgument("--service-port must be 0..65535");
+  }
+  const bool needs_port = config.kind != "generic" &&
+                          !(config.kind == "postgres" && !config.pg_conninfo.empty());
+  if (needs_port && config.service_port == 0) {
+    return Status::InvalidArgument("--service-port is required for --kind " + config.kind);
+  }
+  if (config.controller.rfind("tcp://", 0) != 0 && config.controller.rfind("ipc://", 0) != 0) {
+    return Status::InvalidArgument("--controller '" + config.controller +
+                                   "' must be a tcp:// or ipc:// endpoint");
+  }
+  if (config.report_interval < std::chrono::milliseconds(100) ||
+      config.report_interval > std::chrono::minutes(5)) {
+    return Status::InvalidArgument("--report-interval must be between 100ms and 5m");
+  }
+  if (config.controller_timeout_intervals < 2) {
+    return Status::InvalidArgument("--controller-timeout must be at least 2 intervals");
+  }
+  if (config.probe_period < std::chrono::milliseconds(100)) {
+    return Status::InvalidArgument("--probe-period must be at least 100ms");
+  }
+  if (config.probe_timeout < std::chrono::milliseconds(50) ||
+      config.probe_timeout > config.probe_period * 10) {
+    return Status::InvalidArgument("--probe-timeout must be between 50ms and 10 x --probe-period");
+  }
+  if (config.probe_failure_threshold < 1) {
+    return Status::InvalidArgument("--probe-failure-threshold must be at least 1");
+  }
+  return Status::Ok();
+}
+
+nlohmann::json toJson(const AgentConfig& config) {
+  return {{"agent_id", config.agent_id},
+          {"service", config.service},
+          {"kind", config.kind},
+          {"service_host", config.service_host},
+          {"service_port", config.service_port},
+          {"controller", config.controller},
+          {"report_interval", formatDuration(config.report_interval)},
+          {"controller_timeout", config.controller_timeout_intervals},
+          {"probe_period", formatDuration(config.probe_period)},
+          {"probe_timeout", formatDuration(config.probe_timeout)},
+          {"probe_failure_threshold", config.probe_failure_threshold},
+          {"pg_conninfo", redactConnInfo(config.pg_conninfo)},
+          {"redis_password_file", config.redis_password_file},
+          {"host", config.host},
+          {"http_listen", config.http_listen},
+          {"cgroup_dir", config.cgroup_dir},
+          {"service_pid", config.service_pid},
+          {"service_pidfile", config.service_pidfile},
+          {"metrics_url", config.metrics_url},
+          {"metrics_allow", config.metrics_allow},
+          {"metrics_timeout", formatDuration(config.metrics_timeout)}};
+}
+
+}  // namespace noa::agent

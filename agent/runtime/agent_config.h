@@ -1,0 +1,53 @@
+#pragma once
+
+// noa-agent's flags (each also settable as NOA_<FLAG>), parsed and validated in one place.
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "common/flags.h"
+#include "common/status.h"
+
+namespace noa::agent {
+
+struct AgentConfig {
+  std::string agent_id;
+  std::string service;
+  std::string kind = "generic";  // generic | tcp | http | postgres | redis | llama
+  std::string service_host = "127.0.0.1";
+  int service_port = 0;
+  std::string controller = "tcp://127.0.0.1:7701";
+  std::chrono::milliseconds report_interval{1000};
+  uint32_t controller_timeout_intervals = 3;
+  std::chrono::milliseconds probe_period{1000};
+  std::chrono::milliseconds probe_timeout{1000};
+  uint32_t probe_failure_threshold = 3;
+  std::string pg_conninfo;          // postgres kind; may hold a password: never logged
+  std::string redis_password_file;  // redis kind
+  std::string host;                 // this machine's name in hello; default gethostname()
+  std::string http_listen;          // "HOST:PORT" of /health + /metrics; empty = off
+  std::string http_host;            // parsed from http_listen
+  int http_port = 0;                // parsed from http_listen; 0 = any free port
+  // Resource metrics: the service's cgroup v2 directory, else the process tree of a PID or of
+  // the PID in a pidfile; all empty = none.
+  std::string cgroup_dir;
+  int64_t service_pid = 0;
+  std::string service_pidfile;
+  // The service's own Prometheus endpoint (empty = off), which metrics to keep, and its timeout.
+  std::string metrics_url;
+  std::vector<std::string> metrics_allow;
+  std::chrono::milliseconds metrics_timeout{2000};
+  CommonFlags common;
+};
+
+po::options_description agentFlags();
+
+// Parses and validates; errors name the flag.
+Status parseAgentConfig(int argc, const char* const* argv, AgentConfig& config);
+
+// The effective config for --check-config and logs, with secrets redacted.
+nlohmann::json toJson(const AgentConfig& config);
+
+}  // namespace noa::agent

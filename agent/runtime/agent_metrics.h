@@ -1,0 +1,70 @@
+#pragma once
+
+// The agent's own Prometheus metrics, declared once. Probe series are created up front for every
+// probe (so a scrape shows zeros, not gaps); session series mirror SessionStats at scrape time.
+// Thread-safe.
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "agent/collectors/prom_scraper.h"
+#include "agent/probes/checks.h"
+#include "agent/probes/probe_spec.h"
+#include "agent/probes/probe_state.h"
+#include "agent/session/session.h"
+
+namespace noa::agent {
+
+class AgentMetrics {
+ public:
+  AgentMetrics(prometheus::Registry& registry, const std::vector<ProbeSpec>& probes);
+
+  // Prober's on_attempt.
+  void observeAttempt(const ProbeSpec& spec, const CheckOutcome& outcome, ProbeStatus status);
+
+  // Brings the session series up to date (before each scrape).
+  void syncSession(const SessionStats& stats);
+  // Brings the service-scrape series up to date (before each scrape).
+  void syncScrape(const PromScrapeStats& stats);
+
+  double attemptsForTest(const std::string& probe) const;
+  double failuresForTest(const std::string& probe) const;
+  double stateForTest(const std::string& probe) const;
+
+ private:
+  struct ProbeSeries {
+    prometheus::Counter* attempts;
+    prometheus::Counter* failures;
+    prometheus::Gauge* state;
+  };
+  // Counters only go up: each sync adds what the session counted since the last one.
+  struct Mirrored {
+    prometheus::Counter* counter;
+    uint64_t seen = 0;
+  };
+  void mirror(Mirrored& m, uint64_t now);
+
+  std::map<std::string, ProbeSeries> probes_;  // fixed after construction
+  mutable std::mutex mu_;                      // guards the mirrors
+  Mirrored reports_sent_;
+  Mirrored hellos_sent_;
+  Mirrored acks_received_;
+  Mirrored reconnects_;
+  Mirrored rejected_;
+  Mirrored scrapes_;
+  Mirrored scrape_failures_;
+  Mirrored scrape_skipped_lines_;
+  prometheus::Gauge* registered_;
+};
+
+// The value of noa_agent_probe_state: 1 success, 0 failure, -1 unknown.
+double probeStateValue(ProbeStatus status);
+
+}  // namespace noa::agent

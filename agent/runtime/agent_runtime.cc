@@ -1,0 +1,167 @@
+#include "agent/runtime/agent_runtime.h"
+
+#include <prometheus/registry.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <iostream>
+#include <memory>
+#include <thread>
+#include <zmq.hpp>
+
+#include "agent/probes/prober.h"
+#include "agent/runtime/agent_http.h"
+#include "agent/runtime/agent_metrics.h"
+#include "agent/runtime/agent_probes.h"
+#include "agent/runtime/metrics_worker.h"
+#include "agent/runtime/probe_report_source.h"
+#include "agent/session/session.h"
+#include "common/log.h"
+#include "common/stop_token.h"
+
+namespace noa::agent {
+namespace {
+
+// Blocks SIGINT/SIGTERM in every thread (call before starting any) and turns them into a stop
+// request on a dedicated thread, so no work happens inside a signal handler.
+std::thread startSignalWatcher(StopToken& stop) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return std::thread([set, &stop] {
+    while (!stop.stopRequested()) {
+      timespec timeout{0, 200'000'000};
+      const int sig = sigtimedwait(&set, nullptr, &timeout);
+      if (sig == SIGINT || sig == SIGTERM) {
+        log::info("stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+        stop.requestStop();
+      }
+    }
+  });
+}
+
+MetricsConfig metricsConfig(const AgentConfig& config) {
+  MetricsConfig m;
+  m.cgroup_dir = config.cgroup_dir;
+  m.pid = config.service_pid;
+  m.pidfile = config.service_pidfile;
+  m.prometheus.url = config.metrics_url;
+  m.prometheus.timeout = config.metrics_timeout;
+  m.prometheus.selection.allowlist = config.metrics_allow;
+  return m;
+}
+
+SessionOptions sessionOptions(const AgentConfig& config) {
+  SessionOptions o;
+  o.dealer.endpoint = config.controller;
+  o.hello.agent_id = config.agent_id;
+  o.hello.service = config.service;
+  o.hello.kind = config.kind;
+  o.hello.host = config.host;
+  o.hello.agent_version = NOA_VERSION;
+  o.hello.pid = static_cast<int64_t>(::getpid());
+  o.report_interval = config.report_interval;
+  o.controller_timeout_intervals = config.controller_timeout_intervals;
+  return o;
+}
+
+}  // namespace
+
+int runAgent(const AgentConfig& config) {
+  StopToken stop;
+  std::thread signal_watcher = startSignalWatcher(stop);
+  auto finish = [&](int code) {
+    stop.requestStop();
+    signal_watcher.join();
+    return code;
+  };
+
+  Clock& clock = systemClock();
+  log::info("starting", {{"version", NOA_VERSION}, {"config", toJson(config)}});
+
+  auto specs = probesForAgent(config);
+  if (!specs.ok()) {
+    log::error("bad probe configuration", {{"error", specs.status().toString()}});
+    std::cerr << "noa-agent: " << specs.status().message() << "\n";
+    return finish(kExitBadConfig);
+  }
+
+  prometheus::Registry prom;
+  AgentMetrics metrics(prom, *specs);
+  // The session is made after the prober (it reads the prober's snapshots) but the prober's
+  // callbacks need the session; they only run after start(), by which time it exists.
+  std::atomic<Session*> session_ptr{nullptr};
+  ProberCallbacks callbacks;
+  callbacks.on_attempt = [&metrics](const ProbeSpec& spec, const CheckOutcome& outcome,
+                                    ProbeStatus status) {
+    metrics.observeAttempt(spec, outcome, status);
+  };
+  callbacks.on_change = [&session_ptr] {
+    if (Session* s = session_ptr.load()) s->reportNow();
+  };
+  auto prober = Prober::create(*specs, clock, std::move(callbacks));
+  if (!prober.ok()) {
+    log::error("bad probe configuration", {{"error", prober.status().toString()}});
+    std::cerr << "noa-agent: " << prober.status().message() << "\n";
+    return finish(kExitBadConfig);
+  }
+  Prober& probes = **prober;
+  auto collector = MetricsCollector::create(metricsConfig(config), clock);
+  if (!collector.ok()) {
+    log::error("bad metrics configuration", {{"error", collector.status().toString()}});
+    std::cerr << "noa-agent: " << collector.status().message() << "\n";
+    return finish(kExitBadConfig);
+  }
+  MetricsWorker metrics_worker(std::move(collector).value(), config.report_interval);
+  ProbeReportSource source([&probes] { return probes.snapshot(); },
+                           [&metrics_worker] { return metrics_worker.latest(); });
+
+  zmq::context_t context(1);
+  Session session(context, sessionOptions(config), clock, source);
+  session_ptr.store(&session);
+
+  std::atomic<bool> session_running{false};
+  std::unique_ptr<AgentHttp> http;
+  if (!config.http_listen.empty()) {
+    AgentHealthFlags flags;
+    flags.live = [&] { return session_running.load() && probes.running(); };
+    flags.ready = [&] { return session.stats().registered.load(); };
+    flags.started = [&] { return source.firstReportBuilt(); };
+    flags.before_scrape = [&] {
+      metrics.syncSession(session.stats());
+      metrics.syncScrape(metrics_worker.latest().scrape);
+    };
+    http = std::make_unique<AgentHttp>(prom, std::move(flags));
+    if (Status listening = http->start(config.http_host, config.http_port); !listening.ok()) {
+      log::error("cannot start the agent's HTTP listener", {{"error", listening.toString()}});
+      std::cerr << "noa-agent: " << listening.message() << "\n";
+      return finish(kExitCannotListen);
+    }
+    log::info("serving health and metrics",
+              {{"listen", config.http_host + ":" + std::to_string(http->port())}});
+  }
+
+  probes.start();
+  metrics_worker.start();
+  session_running.store(true);
+  std::thread session_thread([&] { session.run(stop); });
+  log::info("ready", {{"agent_id", config.agent_id},
+                      {"controller", config.controller},
+                      {"probes", specs->size()}});
+
+  while (stop.waitFor(std::chrono::seconds(1))) {
+  }
+  session_thread.join();  // says bye on its way out
+  session_running.store(false);
+  probes.stop();
+  metrics_worker.stop();
+  if (http) http->stop();
+  metrics.syncSession(session.stats());
+  log::info("stopped", {{"reports_sent", session.stats().reports_sent.load()}});
+  return finish(kExitOk);
+}
+
+}  // namespace noa::agent

@@ -1,0 +1,182 @@
+#include "agent/session/session.h"
+
+#include <algorithm>
+
+#include "common/log.h"
+
+namespace noa::agent {
+
+Session::Session(zmq::context_t& context, SessionOptions options, Clock& clock,
+                 ReportSource& source)
+    : context_(context),
+      options_(std::move(options)),
+      clock_(clock),
+      source_(source),
+      backoff_(options_.backoff_min),
+      rng_(std::random_device{}()) {
+  options_.dealer.identity = options_.hello.agent_id;
+  options_.hello.report_interval_ms = static_cast<uint32_t>(options_.report_interval.count());
+}
+
+std::string Session::envelope(protocol::Body body) {
+  protocol::Envelope env;
+  env.id = options_.hello.agent_id + "-" + std::to_string(++message_id_);
+  env.ts_ms = toUnixMillis(clock_.wallNow());
+  env.from = options_.hello.agent_id;
+  env.body = std::move(body);
+  return protocol::encode(env);
+}
+
+bool Session::connect() {
+  auto socket = transport::DealerSocket::connect(context_, options_.dealer);
+  if (!socket.ok()) {
+    log::error("cannot create controller connection", {{"error", socket.status().toString()}});
+    return false;
+  }
+  socket_ = std::move(socket).value();
+  registered_ = false;
+  stats_.registered = false;
+  const MonoTime now = clock_.now();
+  last_heard_ = now;
+  next_hello_ = now;
+  log::info("connecting to controller", {{"endpoint", options_.dealer.endpoint}});
+  return true;
+}
+
+void Session::dropConnection(const StopToken& stop) {
+  socket_.reset();
+  registered_ = false;
+  stats_.registered = false;
+  ++stats_.reconnects;
+  // Randomised and growing, so a fleet that lost the controller together does not come back
+  // in one burst.
+  std::uniform_real_distribution<double> jitter(0.5, 1.5);
+  const auto wait = std::chrono::milliseconds(
+      static_cast<int64_t>(static_cast<double>(backoff_.count()) * jitter(rng_)));
+  backoff_ = std::min(backoff_ * 2, options_.backoff_max);
+  stop.waitFor(wait);
+}
+
+void Session::sendHello() {
+  Status sent = socket_->send(envelope(options_.hello));
+  if (sent.ok()) ++stats_.hellos_sent;
+  next_hello_ = clock_.now() + options_.report_interval;
+}
+
+void Session::queueReport() {
+  protocol::Report report;
+  source_.fill(report);
+  report.seq = ++seq_;
+  outbox_.offerReport(envelope(std::move(report)));
+  next_report_ = clock_.now() + options_.report_interval;
+}
+
+void Session::handle(std::string_view payload) {
+  last_heard_ = clock_.now();
+  auto decoded = protocol::decode(payload);
+  if (!decoded.ok()) {
+    log::warn("bad message from controller", {{"error", decoded.status().toString()}});
+    return;
+  }
+  const protocol::Envelope& env = *decoded;
+  switch (env.type()) {
+    case protocol::MessageType::kWelcome: {
+      if (!registered_) {
+        log::info("registered with controller",
+                  {{"controller", std::get<protocol::Welcome>(env.body).controller_id}});
+      }
+      registered_ = true;
+      stats_.registered = true;
+      backoff_ = options_.backoff_min;
+      next_report_ = clock_.now();  // first report right away
+      return;
+    }
+    case protocol::MessageType::kAck: {
+      const auto& ack = std::get<protocol::Ack>(env.body);
+      ++stats_.acks_received;
+      if (ack.error == "hello_required") {
+        if (registered_) log::info("controller asks for hello again (it restarted)");
+        registered_ = false;
+        stats_.registered = false;
+        next_hello_ = clock_.now();
+      } else if (!ack.error.empty()) {
+        ++stats_.rejected_by_controller;
+        log::warn("controller refused a message",
+                  {{"ref", ack.ref}, {"error", ack.error}, {"detail", ack.detail}});
+      }
+      return;
+    }
+    case protocol::MessageType::kCommand: {
+      // Actions arrive with the command channel; until then every command is refused clearly.
+      const auto& command = std::get<protocol::Command>(env.body);
+      protocol::CommandResult result;
+      result.command_id = command.command_id;
+      result.status = "rejected";
+      result.error = "action '" + command.action + "' is not supported by this agent";
+      (void)outbox_.pushEvent(envelope(std::move(result)));
+      return;
+    }
+    case protocol::MessageType::kBye:
+      log::warn("controller closed the session",
+                {{"reason", std::get<protocol::Bye>(env.body).reason}});
+      registered_ = false;
+      stats_.registered = false;
+      next_hello_ = clock_.now() + options_.report_interval;
+      return;
+    default:
+      log::warn("unexpected message from controller",
+                {{"type", protocol::messageTypeName(env.type())}});
+  }
+}
+
+void Session::run(const StopToken& stop) {
+  const auto timeout = options_.report_interval * options_.controller_timeout_intervals;
+  bool lost_logged = false;
+  while (!stop.stopRequested()) {
+    if (!socket_ && !connect()) {
+      stop.waitFor(options_.backoff_max);
+      continue;
+    }
+    MonoTime now = clock_.now();
+    if (!registered_ && now >= next_hello_) sendHello();
+    if (registered_ && (now >= next_report_ || report_now_.exchange(false))) queueReport();
+    const uint64_t replaced_before = outbox_.replacedReports();
+    stats_.reports_sent +=
+        outbox_.flush([this](std::string_view bytes) { return socket_->send(bytes); });
+    stats_.reports_replaced += outbox_.replacedReports() - replaced_before;
+
+    now = clock_.now();
+    const MonoTime next_due = registered_ ? next_report_ : next_hello_;
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_due - now);
+    wait = std::clamp(wait, std::chrono::milliseconds(1), std::chrono::milliseconds(100));
+    auto received = socket_->receive(wait);
+    if (!received.ok()) {
+      log::warn("controller connection failed", {{"error", received.status().toString()}});
+      dropConnection(stop);
+      continue;
+    }
+    if (received->has_value()) {
+      handle(**received);
+      lost_logged = false;
+      // Drain whatever else arrived without waiting.
+      for (int i = 0; i < 100; ++i) {
+        auto more = socket_->receive(std::chrono::milliseconds(0));
+        if (!more.ok() || !more->has_value()) break;
+        handle(**more);
+      }
+    }
+    if (clock_.now() - last_heard_ > timeout) {
+      if (!lost_logged) {
+        log::warn("controller lost; reconnecting",
+                  {{"silent_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     clock_.now() - last_heard_)
+                                     .count()}});
+        lost_logged = true;
+      }
+      dropConnection(stop);
+    }
+  }
+  if (socket_ && registered_) (void)socket_->send(envelope(protocol::Bye{"agent stopping"}));
+}
+
+}  // namespace noa::agent

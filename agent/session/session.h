@@ -1,0 +1,83 @@
+#pragma once
+
+// The agent's conversation with the controller over one DEALER socket:
+//   hello (repeated every interval until welcome) -> report every interval, and at once when
+//   reportNow() is called -> acks. Any message from the controller counts as its heartbeat;
+//   after `controller_timeout_intervals` without one, the socket is dropped and a new one is
+//   made after a randomised, growing back-off (no reconnect storms), then hello again.
+// An ack with error "hello_required" (the controller restarted) triggers hello at once.
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <random>
+#include <zmq.hpp>
+
+#include "agent/session/outbox.h"
+#include "agent/session/report_source.h"
+#include "common/clock.h"
+#include "common/protocol/codec.h"
+#include "common/stop_token.h"
+#include "common/transport/dealer_socket.h"
+
+namespace noa::agent {
+
+struct SessionOptions {
+  transport::DealerOptions dealer;  // endpoint; identity is set from hello.agent_id
+  protocol::Hello hello;
+  std::chrono::milliseconds report_interval{1000};
+  uint32_t controller_timeout_intervals = 3;
+  std::chrono::milliseconds backoff_min{200};
+  std::chrono::milliseconds backoff_max{5000};
+};
+
+struct SessionStats {
+  std::atomic<uint64_t> hellos_sent{0};
+  std::atomic<uint64_t> reports_sent{0};
+  std::atomic<uint64_t> reports_replaced{0};
+  std::atomic<uint64_t> acks_received{0};
+  std::atomic<uint64_t> reconnects{0};
+  std::atomic<uint64_t> rejected_by_controller{0};
+  std::atomic<bool> registered{false};
+};
+
+class Session {
+ public:
+  Session(zmq::context_t& context, SessionOptions options, Clock& clock, ReportSource& source);
+
+  // Runs until `stop` is requested; says bye on the way out.
+  void run(const StopToken& stop);
+
+  // Thread-safe: asks for a report at the next loop turn (a probe changed state).
+  void reportNow() { report_now_.store(true); }
+
+  const SessionStats& stats() const { return stats_; }
+
+ private:
+  bool connect();
+  void dropConnection(const StopToken& stop);
+  void sendHello();
+  void queueReport();
+  void handle(std::string_view payload);
+  std::string envelope(protocol::Body body);
+
+  zmq::context_t& context_;
+  SessionOptions options_;
+  Clock& clock_;
+  ReportSource& source_;
+  SessionStats stats_;
+  std::atomic<bool> report_now_{false};
+
+  std::unique_ptr<transport::DealerSocket> socket_;
+  Outbox outbox_;
+  bool registered_ = false;
+  uint64_t seq_ = 0;
+  uint64_t message_id_ = 0;
+  MonoTime last_heard_{};
+  MonoTime next_hello_{};
+  MonoTime next_report_{};
+  std::chrono::milliseconds backoff_;
+  std::mt19937 rng_;
+};
+
+}  // namespace noa::agent

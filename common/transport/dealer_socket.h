@@ -1,0 +1,48 @@
+#pragma once
+
+// The agent's end of the agent channel: one DEALER connected to the controller's ROUTER, with
+// routing id = agent id (stable across reconnects). ZMQ_IMMEDIATE keeps messages out of pipes
+// that are still connecting, and a small send queue means a stale report is never delivered
+// long after the fact: the caller keeps only the newest (see agent Outbox).
+// Not thread-safe: owned by the agent's session thread.
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <zmq.hpp>
+
+#include "common/status.h"
+
+namespace noa::transport {
+
+struct DealerOptions {
+  std::string endpoint = "tcp://127.0.0.1:7701";
+  std::string identity;  // the agent id
+  int send_hwm = 10;
+  int receive_hwm = 100;
+  int reconnect_interval_ms = 250;      // randomised by the caller
+  int reconnect_interval_max_ms = 5000;
+  int heartbeat_interval_ms = 1000;
+  int heartbeat_timeout_ms = 3000;
+  int heartbeat_ttl_ms = 3000;
+  int64_t max_frame_bytes = 256 * 1024;
+};
+
+class DealerSocket {
+ public:
+  static Result<std::unique_ptr<DealerSocket>> connect(zmq::context_t& context,
+                                                       const DealerOptions& options);
+
+  // Sends without blocking; ResourceExhausted when not connected or the queue is full.
+  Status send(std::string_view payload);
+
+  // Waits up to `timeout` for one message; nullopt when none arrived.
+  Result<std::optional<std::string>> receive(std::chrono::milliseconds timeout);
+
+ private:
+  explicit DealerSocket(zmq::socket_t socket) : socket_(std::move(socket)) {}
+  zmq::socket_t socket_;
+};
+
+}  // namespace noa::transport

@@ -1,0 +1,75 @@
+#include "common/transport/router_socket.h"
+
+namespace noa::transport {
+
+Result<std::unique_ptr<RouterSocket>> RouterSocket::bind(zmq::context_t& context,
+                                                         const RouterOptions& options) {
+  try {
+    zmq::socket_t socket(context, zmq::socket_type::router);
+    socket.set(zmq::sockopt::router_mandatory, 1);
+    socket.set(zmq::sockopt::router_handover, 1);
+    socket.set(zmq::sockopt::backlog, options.backlog);
+    socket.set(zmq::sockopt::maxmsgsize, options.max_frame_bytes);
+    socket.set(zmq::sockopt::rcvhwm, options.receive_hwm);
+    socket.set(zmq::sockopt::sndhwm, options.send_hwm);
+    socket.set(zmq::sockopt::heartbeat_ivl, options.heartbeat_interval_ms);
+    socket.set(zmq::sockopt::heartbeat_timeout, options.heartbeat_timeout_ms);
+    socket.set(zmq::sockopt::heartbeat_ttl, options.heartbeat_ttl_ms);
+    socket.set(zmq::sockopt::linger, 0);
+    socket.bind(options.bind_endpoint);
+    std::string endpoint = socket.get(zmq::sockopt::last_endpoint);
+    return std::unique_ptr<RouterSocket>(new RouterSocket(std::move(socket), std::move(endpoint)));
+  } catch (const zmq::error_t& e) {
+    return Status::Unavailable("cannot bind agent channel on " + options.bind_endpoint + ": " +
+                               e.what());
+  }
+}
+
+Result<std::optional<IncomingMessage>> RouterSocket::receive(std::chrono::milliseconds timeout) {
+  try {
+    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+    if (zmq::poll(&item, 1, timeout) == 0) return std::optional<IncomingMessage>();
+    zmq::message_t identity;
+    if (!socket_.recv(identity, zmq::recv_flags::dontwait)) {
+      return std::optional<IncomingMessage>();
+    }
+    IncomingMessage incoming;
+    incoming.peer = identity.to_string();
+    bool first = true;
+    while (socket_.get(zmq::sockopt::rcvmore)) {
+      zmq::message_t part;
+      if (!socket_.recv(part, zmq::recv_flags::none)) break;
+      if (first) {
+        incoming.payload = part.to_string();
+        first = false;
+      } else {
+        ++incoming.extra_frames;
+      }
+    }
+    return std::optional<IncomingMessage>(std::move(incoming));
+  } catch (const zmq::error_t& e) {
+    if (e.num() == EINTR) return std::optional<IncomingMessage>();
+    return Status::IoError(std::string("agent channel receive failed: ") + e.what());
+  }
+}
+
+Status RouterSocket::send(const std::string& peer, std::string_view payload) {
+  try {
+    zmq::message_t identity(peer.data(), peer.size());
+    if (!socket_.send(identity, zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+      return Status::ResourceExhausted("send queue of agent '" + peer + "' is full");
+    }
+    zmq::message_t body(payload.data(), payload.size());
+    if (!socket_.send(body, zmq::send_flags::dontwait)) {
+      return Status::ResourceExhausted("send queue of agent '" + peer + "' is full");
+    }
+    return Status::Ok();
+  } catch (const zmq::error_t& e) {
+    if (e.num() == EHOSTUNREACH) {
+      return Status::NotFound("agent '" + peer + "' is not connected");
+    }
+    return Status::IoError("send to agent '" + peer + "' failed: " + e.what());
+  }
+}
+
+}  // namespace noa::transport

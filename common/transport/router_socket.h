@@ -1,0 +1,62 @@
+#pragma once
+
+// The controller's end of the agent channel: one ROUTER socket, bound, with the options the
+// transport research settled on (reference/transport-storage-limits.md, section 5):
+// ROUTER_MANDATORY (an unreachable agent is an error, not a silent drop), ROUTER_HANDOVER (a
+// restarted agent replaces its half-open predecessor), a listen backlog for connect storms,
+// a hard frame cap, bounded per-peer queues and ZMTP heartbeats to close dead TCP peers.
+// Not thread-safe: owned by the ingest thread.
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <zmq.hpp>
+
+#include "common/status.h"
+
+namespace noa::transport {
+
+struct RouterOptions {
+  std::string bind_endpoint = "tcp://127.0.0.1:7701";
+  int backlog = 1024;
+  // Hard cap enforced by ZeroMQ (the peer is disconnected). The protocol's own, smaller limit
+  // is checked after receive so oversized messages below this cap are counted and logged.
+  int64_t max_frame_bytes = 256 * 1024;
+  int receive_hwm = 100;  // per peer
+  int send_hwm = 100;     // per peer
+  int heartbeat_interval_ms = 1000;
+  int heartbeat_timeout_ms = 3000;
+  int heartbeat_ttl_ms = 3000;
+};
+
+struct IncomingMessage {
+  std::string peer;     // ZeroMQ routing id (= agent id for well-behaved agents)
+  std::string payload;  // one frame
+  size_t extra_frames = 0;  // > 0 means the peer sent a multi-frame message (malformed)
+};
+
+class RouterSocket {
+ public:
+  static Result<std::unique_ptr<RouterSocket>> bind(zmq::context_t& context,
+                                                    const RouterOptions& options);
+
+  // Waits up to `timeout` for one message; nullopt when none arrived.
+  Result<std::optional<IncomingMessage>> receive(std::chrono::milliseconds timeout);
+
+  // Sends without blocking. NotFound when the peer is not connected (EHOSTUNREACH),
+  // ResourceExhausted when its queue is full (EAGAIN).
+  Status send(const std::string& peer, std::string_view payload);
+
+  // The endpoint actually bound (resolves a port of 0 or '*').
+  const std::string& endpoint() const { return endpoint_; }
+
+ private:
+  RouterSocket(zmq::socket_t socket, std::string endpoint)
+      : socket_(std::move(socket)), endpoint_(std::move(endpoint)) {}
+
+  zmq::socket_t socket_;
+  std::string endpoint_;
+};
+
+}  // namespace noa::transport

@@ -1,0 +1,47 @@
+#pragma once
+
+// The REST layer's own request and response, so handlers run without a socket in tests and
+// cpp-httplib stays inside api_server.cc.
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/clock.h"
+#include "controller/api/state_view.h"
+
+namespace noa::controller::api {
+
+struct ApiRequest {
+  std::string method;
+  std::string path;
+  std::map<std::string, std::string> path_params;  // "{id}" in the route's path -> value
+  std::multimap<std::string, std::string> query;
+
+  // The first value of a query parameter, if present (even when empty).
+  std::optional<std::string> queryParam(const std::string& name) const;
+};
+
+struct ApiResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// What every handler may read. Handlers are called from the server's pool threads.
+struct ApiContext {
+  const StateView& state;
+  const Clock& clock;
+};
+
+inline constexpr const char* kJsonContentType = "application/json";
+
+// Invalid UTF-8 from an agent's probe detail is replaced rather than failing the response.
+std::string dumpJson(const nlohmann::json& value, int indent = -1);
+ApiResponse jsonResponse(int status, const nlohmann::json& body);
+
+}  // namespace noa::controller::api

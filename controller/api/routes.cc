@@ -1,0 +1,110 @@
+#include "controller/api/routes.h"
+
+#include <algorithm>
+#include <array>
+
+#include "controller/api/agents_handler.h"
+#include "controller/api/health_handler.h"
+#include "controller/api/metrics_handler.h"
+#include "controller/api/problem.h"
+#include "controller/api/services_handler.h"
+
+namespace noa::controller::api {
+namespace {
+
+constexpr std::array kRoutes = {
+    Route{"GET", "/v1/health", false, "Controller health, store status and agent counts",
+          &handleHealth},
+    Route{"GET", "/v1/agents", false, "All agents, optionally filtered by service and state",
+          &handleListAgents},
+    Route{"GET", "/v1/agents/{id}", false, "One agent", &handleGetAgent},
+    Route{"GET", "/v1/agents/{id}/history", false, "Stored reports of one agent",
+          &handleAgentHistory},
+    Route{"GET", "/v1/services", false, "Agents grouped by service", &handleListServices},
+    Route{"GET", "/metrics", false, "Prometheus metrics of the controller", &handleMetrics},
+};
+
+// Splits "/a/b" into {"a", "b"}; an empty path or a trailing slash yields an empty segment, so
+// "/v1/agents/" does not match "/v1/agents".
+std::vector<std::string_view> segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  if (path.empty() || path.front() != '/') return out;
+  size_t start = 1;
+  while (true) {
+    const size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) {
+      out.push_back(path.substr(start));
+      return out;
+    }
+    out.push_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+}
+
+}  // namespace
+
+std::span<const Route> routeTable() { return kRoutes; }
+
+bool matchPath(std::string_view pattern, std::string_view path,
+               std::map<std::string, std::string>* params) {
+  const auto want = segments(pattern);
+  const auto have = segments(path);
+  if (want.empty() || want.size() != have.size()) return false;
+  std::map<std::string, std::string> found;
+  for (size_t i = 0; i < want.size(); ++i) {
+    const std::string_view w = want[i];
+    if (w.size() > 2 && w.front() == '{' && w.back() == '}') {
+      if (have[i].empty()) return false;
+      found[std::string(w.substr(1, w.size() - 2))] = std::string(have[i]);
+    } else if (w != have[i]) {
+      return false;
+    }
+  }
+  if (params != nullptr) *params = std::move(found);
+  return true;
+}
+
+RouteMatch findRoute(std::string_view method, std::string_view path) {
+  RouteMatch match;
+  const std::string_view effective = method == "HEAD" ? std::string_view("GET") : method;
+  for (const Route& route : kRoutes) {
+    std::map<std::string, std::string> params;
+    if (!matchPath(route.path, path, &params)) continue;
+    match.allow.push_back(route.method);
+    if (route.method == "GET") match.allow.push_back("HEAD");
+    if (match.route == nullptr && route.method == effective) {
+      match.route = &route;
+      match.params = std::move(params);
+    }
+  }
+  std::sort(match.allow.begin(), match.allow.end());
+  match.allow.erase(std::unique(match.allow.begin(), match.allow.end()), match.allow.end());
+  return match;
+}
+
+std::string_view routeLabel(std::string_view path) {
+  for (const Route& route : kRoutes) {
+    if (matchPath(route.path, path, nullptr)) return route.path;
+  }
+  return "unmatched";
+}
+
+ApiResponse dispatch(const ApiContext& context, ApiRequest request) {
+  RouteMatch match = findRoute(request.method, request.path);
+  if (match.route == nullptr) {
+    if (match.allow.empty()) return problem(404, "no such path: " + request.path);
+    std::string allow;
+    for (std::string_view m : match.allow) {
+      if (!allow.empty()) allow += ", ";
+      allow += m;
+    }
+    ApiResponse res = problem(
+        405, request.method + " is not allowed on " + request.path + " (allowed: " + allow + ")");
+    res.headers.emplace_back("Allow", allow);
+    return res;
+  }
+  request.path_params = std::move(match.params);
+  return match.route->handler(context, request);
+}
+
+}  // namespace noa::controller::api

@@ -1,0 +1,16 @@
+# The REST API: cpp-httplib server, route table, one handler per resource, JSON views.
+add_library(noa_api STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/agent_json.cc
+  ${CMAKE_CURRENT_LIST_DIR}/agents_handler.cc
+  ${CMAKE_CURRENT_LIST_DIR}/api_metrics.cc
+  ${CMAKE_CURRENT_LIST_DIR}/api_server.cc
+  ${CMAKE_CURRENT_LIST_DIR}/api_types.cc
+  ${CMAKE_CURRENT_LIST_DIR}/health_handler.cc
+  ${CMAKE_CURRENT_LIST_DIR}/metrics_handler.cc
+  ${CMAKE_CURRENT_LIST_DIR}/problem.cc
+  ${CMAKE_CURRENT_LIST_DIR}/routes.cc
+  ${CMAKE_CURRENT_LIST_DIR}/services_handler.cc
+  ${CMAKE_CURRENT_LIST_DIR}/time_param.cc
+)
+target_link_libraries(noa_api PUBLIC noa_common noa_registry PkgConfig::HTTPLIB
+                      nlohmann_json::nlohmann_json prometheus-cpp::core)

@@ -1,0 +1,347 @@
+#include "controller/cli/commands.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "common/duration.h"
+#include "common/flags.h"
+#include "controller/cli/client.h"
+#include "controller/cli/tables.h"
+
+namespace noa::cli {
+namespace {
+
+using nlohmann::json;
+
+struct CommandSpec {
+  const char* name;
+  const char* synopsis;
+  size_t positionals;  // required positional arguments (the agent id)
+  const char* summary;
+};
+
+constexpr CommandSpec kCommands[] = {
+    {"status", "status", 0, "controller health, store status and agent counts"},
+    {"agents", "agents [--service S] [--state alive|suspect|lost]", 0, "list agents"},
+    {"agent", "agent ID", 1, "one agent: registry facts, health, probes, metrics"},
+    {"services", "services", 0, "agents grouped by service"},
+    {"history", "history ID [--since T] [--limit N]", 1,
+     "stored reports of one agent (T: RFC 3339 or unix ms; N: 1..10000, default 100)"},
+};
+
+const CommandSpec* findCommand(const std::string& name) {
+  for (const CommandSpec& c : kCommands) {
+    if (name == c.name) return &c;
+  }
+  return nullptr;
+}
+
+po::options_description globalFlags() {
+  po::options_description desc("Flags");
+  desc.add_options()("controller", po::value<std::string>()->default_value(kDefaultControllerUrl),
+                     "REST URL of noa-controller (also NOA_CONTROLLER_URL)")(
+      "output,o", po::value<std::string>()->default_value("table"), "table | json")(
+      "timeout", po::value<std::string>()->default_value("5s"),
+      "connect and read timeout (e.g. 500ms, 5s)");
+  addCommonFlags(desc);
+  return desc;
+}
+
+// Flags of one command. Deliberately not read from NOA_* variables: NOA_SERVICE and friends
+// configure noa-agent and would silently filter listings in the same shell.
+po::options_description commandFlags(const std::string& command) {
+  po::options_description desc("Flags of '" + command + "'");
+  if (command == "agents") {
+    desc.add_options()("service", po::value<std::string>(), "only agents of this service")(
+        "state", po::value<std::string>(), "only agents in this state: alive | suspect | lost");
+  } else if (command == "history") {
+    desc.add_options()("since", po::value<std::string>(), "entries at or after T")(
+        "limit", po::value<std::string>(), "at most N entries");
+  }
+  return desc;
+}
+
+std::string usage() {
+  std::ostringstream out;
+  out << "usage: noactl [flags] COMMAND [ARGS]\n"
+         "Command line of noa-controller's REST API.\n\nCommands:\n";
+  for (const CommandSpec& c : kCommands) {
+    out << "  " << c.synopsis << "\n      " << c.summary << "\n";
+  }
+  out << "\n"
+      << globalFlags() << "\n"
+      << "Every flag above can also be set as NOA_<NAME> (e.g. NOA_OUTPUT=json); the controller\n"
+         "URL also as NOA_CONTROLLER_URL. The command line wins.\n"
+         "Exit codes: 0 ok, 1 usage error, 2 controller unreachable, 3 HTTP error or degraded\n"
+         "controller, 4 unreadable response.\n";
+  return out.str();
+}
+
+struct Invocation {
+  std::string command;
+  std::vector<std::string> positionals;
+  po::variables_map global;
+  po::variables_map local;
+  CommonFlags common;
+};
+
+bool takesValue(const po::options_description& desc, const std::string& name) {
+  const po::option_description* option = desc.find_nothrow(name, false);
+  return option != nullptr && option->semantic()->max_tokens() > 0;
+}
+
+// Splits argv into global flags (before or after the command), the command, its flags and its
+// positional arguments, then parses each part with its own description.
+Status parseInvocation(int argc, const char* const* argv, Invocation& inv) {
+  const po::options_description global = globalFlags();
+  std::vector<std::string> global_args = {argc > 0 ? argv[0] : "noactl"};
+  std::vector<std::string> local_args = {"noactl"};
+  po::options_description local;
+  bool controller_on_command_line = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string token = argv[i];
+    if (token.size() > 1 && token[0] == '-') {
+      std::string name = token.substr(token.find_first_not_of('-'));
+      const bool inline_value = name.find('=') != std::string::npos;
+      name = name.substr(0, name.find('='));
+      if (token.rfind("--", 0) != 0 && name.size() == 1) {
+        // Short flags: -h and -o.
+        name = name == "h" ? "help" : name == "o" ? "output" : name;
+      }
+      const bool is_global = global.find_nothrow(name, false) != nullptr;
+      const po::options_description& owner = is_global ? global : local;
+      std::vector<std::string>& args = is_global || inv.command.empty() ? global_args : local_args;
+      if (name == "controller") controller_on_command_line = true;
+      args.push_back(token);
+      if (!inline_value && takesValue(owner, name) && i + 1 < argc) args.push_back(argv[++i]);
+    } else if (inv.command.empty()) {
+      inv.command = token;
+      if (findCommand(token) == nullptr) {
+        return Status::InvalidArgument("unknown command '" + token + "'");
+      }
+      local.add(commandFlags(token));
+    } else {
+      inv.positionals.push_back(token);
+    }
+  }
+
+  std::vector<const char*> global_argv;
+  for (const auto& a : global_args) global_argv.push_back(a.c_str());
+  NOA_RETURN_IF_ERROR(parseFlags(static_cast<int>(global_argv.size()), global_argv.data(), global,
+                                 inv.global, inv.common));
+  // NOA_CONTROLLER_URL wins over NOA_CONTROLLER, which may hold noa-agent's tcp:// endpoint.
+  if (!controller_on_command_line) {
+    if (const char* env = std::getenv("NOA_CONTROLLER_URL"); env != nullptr && *env != '\0') {
+      inv.global.at("controller").value() = std::string(env);
+    }
+  }
+  if (inv.common.help || inv.common.check_config) return Status::Ok();
+  if (inv.command.empty()) return Status::InvalidArgument("no command given");
+  try {
+    std::vector<const char*> local_argv;
+    for (const auto& a : local_args) local_argv.push_back(a.c_str());
+    po::store(po::command_line_parser(static_cast<int>(local_argv.size()), local_argv.data())
+                  .options(local)
+                  .run(),
+              inv.local);
+    po::notify(inv.local);
+  } catch (const po::error& e) {
+    return Status::InvalidArgument(std::string(e.what()) + " (for '" + inv.command + "')");
+  }
+  const CommandSpec& spec = *findCommand(inv.command);
+  if (inv.positionals.size() != spec.positionals) {
+    return Status::InvalidArgument(
+        "'" + inv.command + "' takes " +
+        (spec.positionals == 0 ? std::string("no arguments") : std::string("one agent ID")) + ": " +
+        spec.synopsis);
+  }
+  return Status::Ok();
+}
+
+// Adds "name=value" to a query string when the flag was given.
+void addQuery(std::string& target, const po::variables_map& vm, const char* name) {
+  if (!vm.count(name)) return;
+  target += target.find('?') == std::string::npos ? '?' : '&';
+  target += std::string(name) + "=" + urlEncode(vm[name].as<std::string>());
+}
+
+class Runner {
+ public:
+  Runner(const Invocation& inv, ControllerClient client, bool json_output, std::ostream& out,
+         std::ostream& err, int64_t now_ms)
+      : inv_(inv),
+        client_(std::move(client)),
+        json_output_(json_output),
+        out_(out),
+        err_(err),
+        now_ms_(now_ms) {}
+
+  int run() {
+    const std::string& c = inv_.command;
+    if (c == "status") return status();
+    if (c == "agents") {
+      std::string target = "/v1/agents";
+      addQuery(target, inv_.local, "service");
+      addQuery(target, inv_.local, "state");
+      return show(target, [this](const json& b) { return renderAgents(b, now_ms_); });
+    }
+    if (c == "agent") {
+      return show("/v1/agents/" + urlEncode(inv_.positionals[0]),
+                  [this](const json& b) { return renderAgent(b, now_ms_); });
+    }
+    if (c == "services") return show("/v1/services", renderServices);
+    std::string target = "/v1/agents/" + urlEncode(inv_.positionals[0]) + "/history";
+    addQuery(target, inv_.local, "since");
+    addQuery(target, inv_.local, "limit");
+    return show(target, renderHistory);
+  }
+
+ private:
+  using Renderer = std::function<Result<std::string>(const json&)>;
+
+  // GETs `target`; on success leaves the parsed body in `body` and returns kExitOk. Statuses in
+  // `accepted` (besides 2xx) count as success when their body is JSON.
+  int fetch(const std::string& target, json& body, int& http_status,
+            std::initializer_list<int> accepted = {}) {
+    Result<HttpReply> reply = client_.get(target);
+    if (!reply.ok()) {
+      err_ << "noactl: " << reply.status().message() << "\n";
+      return reply.status().code() == StatusCode::kUnavailable ? kExitUnreachable : kExitUsage;
+    }
+    http_status = reply->status;
+    body = json::parse(reply->body, nullptr, false);
+    const bool ok_status =
+        (http_status >= 200 && http_status < 300) ||
+        std::find(accepted.begin(), accepted.end(), http_status) != accepted.end();
+    if (!ok_status) {
+      const std::string url = client_.url().text + target;
+      if (body.is_object() && body.contains("title")) {
+        err_ << "noactl: " << textOf(body, "title");
+        if (body.contains("detail")) err_ << ": " << textOf(body, "detail");
+        err_ << " (HTTP " << http_status << " from " << url << ")\n";
+      } else {
+        err_ << "noactl: HTTP " << http_status << " from " << url << "\n";
+      }
+      return kExitHttpError;
+    }
+    if (body.is_discarded()) {
+      err_ << "noactl: bad response from " << client_.url().text << target << ": not JSON\n";
+      return kExitBadResponse;
+    }
+    return kExitOk;
+  }
+
+  int print(const json& body, const Renderer& render) {
+    if (json_output_) {
+      out_ << body.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+      return kExitOk;
+    }
+    Result<std::string> text = Status::Internal("not rendered");
+    try {
+      text = render(body);
+    } catch (const json::exception& e) {
+      text = Status::InvalidArgument(e.what());
+    }
+    if (!text.ok()) {
+      err_ << "noactl: bad response from " << client_.url().text << ": " << text.status().message()
+           << "\n";
+      return kExitBadResponse;
+    }
+    out_ << *text;
+    return kExitOk;
+  }
+
+  int show(const std::string& target, const Renderer& render) {
+    json body;
+    int http_status = 0;
+    if (int code = fetch(target, body, http_status); code != kExitOk) return code;
+    return print(body, render);
+  }
+
+  // A degraded controller answers 503 with the full health body: show it, then fail.
+  int status() {
+    json body;
+    int http_status = 0;
+    if (int code = fetch("/v1/health", body, http_status, {503}); code != kExitOk) return code;
+    if (int code = print(body, [this](const json& b) { return renderStatus(b, now_ms_); });
+        code != kExitOk) {
+      return code;
+    }
+    if (http_status == 503) {
+      std::string why = "the controller is degraded";
+      if (body.is_object() && body.contains("store") && body["store"].is_object() &&
+          body["store"].contains("error")) {
+        why += ": store " + textOf(body["store"], "error");
+      }
+      err_ << "noactl: " << why << "\n";
+      return kExitHttpError;
+    }
+    return kExitOk;
+  }
+
+  static std::string textOf(const json& object, const char* key) {
+    const json& value = object[key];
+    return value.is_string() ? value.get<std::string>()
+                             : value.dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+
+  const Invocation& inv_;
+  ControllerClient client_;
+  bool json_output_;
+  std::ostream& out_;
+  std::ostream& err_;
+  int64_t now_ms_;
+};
+
+int usageError(std::ostream& err, const std::string& reason) {
+  err << "noactl: " << reason << "\n"
+      << "usage: noactl [--controller URL] [--output table|json] [--timeout 5s] COMMAND\n"
+         "commands: status | agents [--service S] [--state S] | agent ID | services |\n"
+         "          history ID [--since T] [--limit N]\n"
+         "Run 'noactl --help' for details.\n";
+  return kExitUsage;
+}
+
+}  // namespace
+
+int runCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+           const Clock& clock) {
+  Invocation inv;
+  if (Status parsed = parseInvocation(argc, argv, inv); !parsed.ok()) {
+    return usageError(err, parsed.message());
+  }
+  if (inv.common.help) {
+    out << usage();
+    return kExitOk;
+  }
+  const std::string controller = inv.global["controller"].as<std::string>();
+  const std::string output = inv.global["output"].as<std::string>();
+  if (output != "table" && output != "json") {
+    return usageError(err, "--output must be table or json, not '" + output + "'");
+  }
+  Result<std::chrono::milliseconds> timeout =
+      parseDuration(inv.global["timeout"].as<std::string>());
+  if (!timeout.ok() || timeout->count() <= 0) {
+    return usageError(err, "--timeout must be a positive duration such as 5s, not '" +
+                               inv.global["timeout"].as<std::string>() + "'");
+  }
+  Result<ControllerUrl> url = parseControllerUrl(controller);
+  if (!url.ok()) return usageError(err, url.status().message());
+  if (inv.common.check_config) {
+    out << "config ok\n"
+        << "controller = " << url->text << "\noutput = " << output
+        << "\ntimeout = " << formatDuration(*timeout) << "\n";
+    return kExitOk;
+  }
+  Runner runner(inv, ControllerClient(std::move(url).value(), *timeout), output == "json", out, err,
+                toUnixMillis(clock.wallNow()));
+  return runner.run();
+}
+
+}  // namespace noa::cli

@@ -1,0 +1,230 @@
+#include "controller/cli/tables.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "controller/api/time_param.h"
+
+namespace noa::cli {
+namespace {
+
+using nlohmann::json;
+
+// A field as text: strings as they are, numbers without quotes, booleans as yes/no.
+std::string text(const json& object, const char* key) {
+  if (!object.is_object()) return "-";
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return "-";
+  if (it->is_string()) {
+    const auto& s = it->get_ref<const std::string&>();
+    return s.empty() ? "-" : s;
+  }
+  if (it->is_boolean()) return it->get<bool>() ? "yes" : "no";
+  return it->dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+const json& member(const json& object, const char* key) {
+  static const json kNull;
+  if (!object.is_object()) return kNull;
+  auto it = object.find(key);
+  return it == object.end() ? kNull : *it;
+}
+
+Result<const json*> arrayField(const json& body, const char* key) {
+  const json& value = member(body, key);
+  if (!value.is_array()) {
+    return Status::InvalidArgument(std::string("expected an array \"") + key +
+                                   "\" in the response");
+  }
+  return &value;
+}
+
+Status expectObject(const json& body, const char* what) {
+  if (!body.is_object()) return Status::InvalidArgument(std::string("expected ") + what);
+  return Status::Ok();
+}
+
+std::string formatSeconds(int64_t seconds) {
+  if (seconds < 60) return std::to_string(seconds) + "s";
+  if (seconds < 3600) return std::to_string(seconds / 60) + "m";
+  if (seconds < 86400) return std::to_string(seconds / 3600) + "h";
+  return std::to_string(seconds / 86400) + "d";
+}
+
+std::string withAge(const json& timestamp, int64_t now_ms) {
+  if (!timestamp.is_string()) return "-";
+  return timestamp.get<std::string>() + " (" + formatAge(timestamp, now_ms) + ")";
+}
+
+}  // namespace
+
+std::string renderTable(const Row& header, const std::vector<Row>& rows) {
+  std::vector<size_t> widths(header.size(), 0);
+  auto measure = [&](const Row& row) {
+    for (size_t i = 0; i < row.size() && i < widths.size(); ++i) {
+      widths[i] = std::max(widths[i], row[i].size());
+    }
+  };
+  measure(header);
+  for (const Row& row : rows) measure(row);
+  std::ostringstream out;
+  auto line = [&](const Row& row) {
+    std::string text_line;
+    for (size_t i = 0; i < widths.size(); ++i) {
+      const std::string cell = i < row.size() ? row[i] : "";
+      text_line += cell;
+      if (i + 1 < widths.size()) text_line += std::string(widths[i] - cell.size() + 2, ' ');
+    }
+    while (!text_line.empty() && text_line.back() == ' ') text_line.pop_back();
+    out << text_line << "\n";
+  };
+  line(header);
+  for (const Row& row : rows) line(row);
+  return out.str();
+}
+
+std::string renderKeyValues(const std::vector<std::pair<std::string, std::string>>& lines) {
+  size_t width = 0;
+  for (const auto& [key, value] : lines) width = std::max(width, key.size() + 1);
+  std::ostringstream out;
+  for (const auto& [key, value] : lines) {
+    out << key << ":" << std::string(width - key.size() - 1 + 2, ' ') << value << "\n";
+  }
+  return out.str();
+}
+
+std::string formatAge(const json& timestamp, int64_t now_ms) {
+  if (!timestamp.is_string()) return "-";
+  const std::string& value = timestamp.get_ref<const std::string&>();
+  Result<int64_t> ms = controller::api::parseRfc3339(value);
+  if (!ms.ok()) return value;
+  const int64_t age_ms = std::max<int64_t>(0, now_ms - *ms);
+  return formatSeconds(age_ms / 1000) + " ago";
+}
+
+Result<std::string> renderStatus(const json& health, int64_t now_ms) {
+  NOA_RETURN_IF_ERROR(expectObject(health, "a health object"));
+  const json& store = member(health, "store");
+  std::string store_text = text(store, "status");
+  if (store_text == "error") store_text += ": " + text(store, "error");
+  const json& agents = member(health, "agents");
+  const json& liveness = member(health, "liveness");
+  std::string uptime = "-";
+  if (member(health, "uptime_s").is_number_integer()) {
+    uptime = formatSeconds(member(health, "uptime_s").get<int64_t>());
+  }
+  return renderKeyValues({
+      {"status", text(health, "status")},
+      {"controller", text(health, "controller_id") + " (version " + text(health, "version") + ")"},
+      {"started", withAge(member(health, "started_at"), now_ms) + ", up " + uptime},
+      {"store", store_text},
+      {"agents", text(agents, "total") + " total, " + text(agents, "alive") + " alive, " +
+                     text(agents, "suspect") + " suspect, " + text(agents, "lost") + " lost"},
+      {"liveness", "report every " + text(liveness, "report_interval_ms") + "ms, suspect after " +
+                       text(liveness, "suspect_after_intervals") + ", lost after " +
+                       text(liveness, "lost_after_intervals") + " missed intervals"},
+      {"agent endpoint", text(health, "agent_endpoint")},
+  });
+}
+
+Result<std::string> renderAgents(const json& body, int64_t now_ms) {
+  NOA_ASSIGN_OR_RETURN(const json* agents, arrayField(body, "agents"));
+  if (agents->empty()) return std::string("no agents\n");
+  std::vector<Row> rows;
+  for (const json& a : *agents) {
+    rows.push_back({text(a, "id"), text(a, "service"), text(a, "kind"), text(a, "state"),
+                    text(member(a, "health"), "state"), text(a, "role"),
+                    formatAge(member(a, "last_seen"), now_ms), text(a, "last_seq")});
+  }
+  return renderTable({"ID", "SERVICE", "KIND", "STATE", "HEALTH", "ROLE", "LAST-SEEN", "SEQ"},
+                     rows);
+}
+
+Result<std::string> renderAgent(const json& agent, int64_t now_ms) {
+  NOA_RETURN_IF_ERROR(expectObject(agent, "an agent object"));
+  const json& health = member(agent, "health");
+  std::string capabilities;
+  for (const json& c : member(agent, "capabilities")) {
+    if (!capabilities.empty()) capabilities += ", ";
+    capabilities += c.is_string() ? c.get<std::string>() : c.dump();
+  }
+  std::ostringstream out;
+  out << renderKeyValues({
+      {"id", text(agent, "id")},
+      {"service", text(agent, "service") + " (kind " + text(agent, "kind") + ")"},
+      {"host", text(agent, "host")},
+      {"state", text(agent, "state") + " since " + withAge(member(agent, "state_since"), now_ms)},
+      {"health", text(health, "state") + " (live " + text(health, "live") + ", ready " +
+                     text(health, "ready") + ", started " + text(health, "started") + ")"},
+      {"role", text(agent, "role")},
+      {"last seen", withAge(member(agent, "last_seen"), now_ms)},
+      {"last seq", text(agent, "last_seq")},
+      {"last report", withAge(member(agent, "last_report_at"), now_ms)},
+      {"session started", withAge(member(agent, "session_started_at"), now_ms)},
+      {"registered", withAge(member(agent, "registered_at"), now_ms)},
+      {"agent", "version " + text(agent, "agent_version") + ", pid " + text(agent, "pid") +
+                    ", reports every " + text(agent, "report_interval_ms") + "ms"},
+      {"capabilities", capabilities.empty() ? "-" : capabilities},
+  });
+  const json& probes = member(health, "probes");
+  if (probes.is_array() && !probes.empty()) {
+    std::vector<Row> rows;
+    for (const json& p : probes) {
+      rows.push_back({text(p, "name"), text(p, "kind"), text(p, "state"),
+                      text(p, "consecutive_successes"), text(p, "consecutive_failures"),
+                      text(p, "latency_us") + "us", text(p, "detail")});
+    }
+    out << "\n" << renderTable({"PROBE", "KIND", "STATE", "OK", "FAIL", "LATENCY", "DETAIL"}, rows);
+  }
+  const json& metrics = member(agent, "metrics");
+  if (metrics.is_object() && !metrics.empty()) {
+    std::vector<Row> rows;
+    for (const auto& [name, value] : metrics.items()) {
+      rows.push_back({name, value.is_null() ? "-" : value.dump()});
+    }
+    out << "\n" << renderTable({"METRIC", "VALUE"}, rows);
+  }
+  const json& attributes = member(agent, "attributes");
+  if (attributes.is_object() && !attributes.empty()) {
+    std::vector<Row> rows;
+    for (const auto& [name, value] : attributes.items()) {
+      rows.push_back({name, value.is_string() ? value.get<std::string>() : value.dump()});
+    }
+    out << "\n" << renderTable({"ATTRIBUTE", "VALUE"}, rows);
+  }
+  return out.str();
+}
+
+Result<std::string> renderServices(const json& body) {
+  NOA_ASSIGN_OR_RETURN(const json* services, arrayField(body, "services"));
+  if (services->empty()) return std::string("no services\n");
+  std::vector<Row> rows;
+  for (const json& s : *services) {
+    std::string members;
+    for (const json& m : member(s, "members")) {
+      if (!members.empty()) members += ",";
+      members += text(m, "id");
+    }
+    rows.push_back({text(s, "name"), text(s, "kind"), text(s, "agents"), text(s, "alive"),
+                    text(s, "suspect"), text(s, "lost"), text(s, "healthy"), text(s, "ready"),
+                    members.empty() ? "-" : members});
+  }
+  return renderTable(
+      {"NAME", "KIND", "AGENTS", "ALIVE", "SUSPECT", "LOST", "HEALTHY", "READY", "MEMBERS"}, rows);
+}
+
+Result<std::string> renderHistory(const json& body) {
+  NOA_ASSIGN_OR_RETURN(const json* entries, arrayField(body, "entries"));
+  if (entries->empty()) return "no history for agent " + text(body, "agent") + "\n";
+  std::vector<Row> rows;
+  for (const json& e : *entries) {
+    const json& report = member(e, "report");
+    const json& health = member(report, "health");
+    rows.push_back({text(e, "ts"), text(e, "seq"), text(health, "state"), text(health, "live"),
+                    text(health, "ready"), text(report, "role")});
+  }
+  return renderTable({"TIME", "SEQ", "HEALTH", "LIVE", "READY", "ROLE"}, rows);
+}
+
+}  // namespace noa::cli

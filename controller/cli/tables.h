@@ -1,0 +1,34 @@
+#pragma once
+
+// noactl's human-readable output: aligned tables and "key: value" blocks rendered from the REST
+// API's JSON. A response of the wrong shape is InvalidArgument (noactl exits 4); a missing or
+// null field shows as "-".
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace noa::cli {
+
+using Row = std::vector<std::string>;
+
+// Columns padded to their widest cell and separated by two spaces; no trailing spaces.
+std::string renderTable(const Row& header, const std::vector<Row>& rows);
+// "key:  value" lines with the values aligned.
+std::string renderKeyValues(const std::vector<std::pair<std::string, std::string>>& lines);
+
+// "12s ago", "5m ago", ...; "-" for null; the text itself when it is not RFC 3339.
+std::string formatAge(const nlohmann::json& timestamp, int64_t now_ms);
+
+// Each takes the body of the matching REST call; `now_ms` is for ages ("3s ago").
+Result<std::string> renderStatus(const nlohmann::json& health, int64_t now_ms);
+Result<std::string> renderAgents(const nlohmann::json& agents, int64_t now_ms);
+Result<std::string> renderAgent(const nlohmann::json& agent, int64_t now_ms);
+Result<std::string> renderServices(const nlohmann::json& services);
+Result<std::string> renderHistory(const nlohmann::json& history);
+
+}  // namespace noa::cli

@@ -1,0 +1,202 @@
+#include "controller/ingest/ingest_core.h"
+
+#include "common/log.h"
+
+namespace noa::controller {
+
+IngestCore::IngestCore(Registry& registry, Clock& clock, ControllerMetrics& metrics,
+                       IngestOptions options)
+    : registry_(registry), clock_(clock), metrics_(metrics), options_(std::move(options)) {}
+
+void IngestCore::reject(const std::string& peer, std::string_view reason,
+                        const std::string& detail) {
+  metrics_.countRejected(reason);
+  log::warn("message rejected", {{"peer", peer}, {"reason", reason}, {"detail", detail}});
+}
+
+std::string IngestCore::makeEnvelope(protocol::Body body) {
+  protocol::Envelope env;
+  env.id = options_.controller_id + "-" + std::to_string(next_message_id_++);
+  env.ts_ms = toUnixMillis(clock_.wallNow());
+  env.from = options_.controller_id;
+  env.body = std::move(body);
+  return protocol::encode(env);
+}
+
+void IngestCore::handle(const std::string& peer, std::string_view payload, size_t extra_frames,
+                        Store::Batch& batch, std::vector<Reply>& replies) {
+  if (extra_frames > 0) {
+    reject(peer, "malformed", "message has " + std::to_string(extra_frames + 1) + " frames");
+    return;
+  }
+  auto decoded = protocol::decode(payload, options_.limits);
+  if (!decoded.ok()) {
+    const std::string_view reason = protocol::rejectReason(decoded.status());
+    reject(peer, reason, decoded.status().message());
+    if (decoded.status().code() == StatusCode::kFailedPrecondition) {
+      // Tell the agent why it is refused, so its operator sees it in the agent's log.
+      replies.push_back({peer, makeEnvelope(protocol::Bye{decoded.status().message()})});
+    }
+    return;
+  }
+  const protocol::Envelope& env = decoded.value();
+  metrics_.countMessage(protocol::messageTypeName(env.type()), payload.size());
+  if (env.from != peer) {
+    reject(peer, "identity_mismatch",
+           "message from '" + env.from + "' arrived on the connection of '" + peer + "'");
+    return;
+  }
+  switch (env.type()) {
+    case protocol::MessageType::kHello:
+      onHello(peer, env, batch, replies);
+      return;
+    case protocol::MessageType::kReport:
+      onReport(peer, env, payload, batch, replies);
+      return;
+    case protocol::MessageType::kBye:
+      onBye(peer, env);
+      return;
+    case protocol::MessageType::kProgress:
+    case protocol::MessageType::kResult: {
+      // No command has been sent yet (the command channel is a later module), so none of these
+      // can match; answering lets the agent drop it from its spool instead of resending forever.
+      const std::string& id = env.type() == protocol::MessageType::kResult
+                                  ? std::get<protocol::CommandResult>(env.body).command_id
+                                  : std::get<protocol::Progress>(env.body).command_id;
+      reject(peer, "unknown_command", "no command '" + id + "' was sent to this agent");
+      replies.push_back({peer, makeEnvelope(protocol::Ack{env.id, 0, "rejected",
+                                                          "unknown command id '" + id + "'"})});
+      return;
+    }
+    case protocol::MessageType::kWelcome:
+    case protocol::MessageType::kAck:
+    case protocol::MessageType::kCommand:
+      reject(peer, "unexpected_type",
+             "agents may not send '" + std::string(protocol::messageTypeName(env.type())) + "'");
+      return;
+  }
+}
+
+void IngestCore::markSeen(AgentRecord& record) {
+  const int64_t now_ms = toUnixMillis(clock_.wallNow());
+  record.last_seen_ms = now_ms;
+  if (record.liveness != Liveness::kAlive) {
+    log::info("agent state changed", {{"agent", record.hello.agent_id},
+                                      {"from", livenessName(record.liveness)},
+                                      {"to", "alive"}});
+    metrics_.countTransition("alive");
+    record.liveness = Liveness::kAlive;
+    record.liveness_changed_ms = now_ms;
+  }
+}
+
+void IngestCore::onHello(const std::string& peer, const protocol::Envelope& env,
+                         Store::Batch& batch, std::vector<Reply>& replies) {
+  const auto& hello = std::get<protocol::Hello>(env.body);
+  if (hello.agent_id != peer) {
+    reject(peer, "identity_mismatch",
+           "hello names agent '" + hello.agent_id + "' on the connection of '" + peer + "'");
+    return;
+  }
+  const int64_t now_ms = toUnixMillis(clock_.wallNow());
+  auto existing = registry_.get(peer);
+  AgentRecord record = existing.value_or(AgentRecord{});
+  if (!existing) {
+    record.registered_at_ms = now_ms;
+    record.liveness_changed_ms = now_ms;
+  }
+  record.hello = hello;
+  record.session_started_ms = now_ms;
+  record.last_seq = 0;  // a new session (often a new agent process) starts its seq again
+  markSeen(record);
+  registry_.put(record, clock_.now());
+  dirty_.insert(peer);
+  sessions_.insert(peer);
+  log::info(existing ? "agent registered again" : "agent registered",
+            {{"agent", peer},
+             {"service", hello.service},
+             {"kind", hello.kind},
+             {"host", hello.host},
+             {"agent_version", hello.agent_version}});
+  protocol::Welcome welcome;
+  welcome.agent_id = peer;
+  welcome.controller_id = options_.controller_id;
+  welcome.report_interval_ms = static_cast<uint32_t>(options_.liveness.report_interval.count());
+  welcome.server_time_ms = now_ms;
+  replies.push_back({peer, makeEnvelope(std::move(welcome))});
+  (void)batch;  // the record is written by flushDirty with the rest of this batch
+}
+
+void IngestCore::onReport(const std::string& peer, const protocol::Envelope& env,
+                          std::string_view payload, Store::Batch& batch,
+                          std::vector<Reply>& replies) {
+  auto existing = sessions_.count(peer) ? registry_.get(peer) : std::nullopt;
+  if (!existing) {
+    metrics_.countRejected("no_session");
+    log::debug("report before hello", {{"peer", peer}});
+    replies.push_back(
+        {peer, makeEnvelope(protocol::Ack{env.id, 0, "hello_required", "say hello first"})});
+    return;
+  }
+  AgentRecord record = std::move(*existing);
+  const auto& report = std::get<protocol::Report>(env.body);
+  if (report.seq <= record.last_seq) {
+    // A duplicate or a report overtaken by a newer one: the newest state is already stored.
+    metrics_.countRejected("stale");
+    replies.push_back({peer, makeEnvelope(protocol::Ack{env.id, record.last_seq, "", ""})});
+    return;
+  }
+  record.last_report = report;
+  record.has_report = true;
+  record.last_seq = report.seq;
+  record.last_report_ts_ms = env.ts_ms;
+  markSeen(record);
+  // History is keyed by the controller's clock so retention and queries do not depend on
+  // every agent's clock being right; the agent's own ts stays inside the stored envelope.
+  batch.appendHistory(peer, record.last_seen_ms, report.seq, payload);
+  registry_.put(record, clock_.now());
+  dirty_.insert(peer);
+  replies.push_back({peer, makeEnvelope(protocol::Ack{env.id, report.seq, "", ""}), env.id});
+}
+
+std::string IngestCore::ackError(const std::string& ref, const std::string& error,
+                                 const std::string& detail) {
+  return makeEnvelope(protocol::Ack{ref, 0, error, detail});
+}
+
+void IngestCore::onBye(const std::string& peer, const protocol::Envelope& env) {
+  const auto& bye = std::get<protocol::Bye>(env.body);
+  sessions_.erase(peer);
+  log::info("agent said bye", {{"agent", peer}, {"reason", bye.reason}});
+}
+
+void IngestCore::flushDirty(Store::Batch& batch) {
+  for (const auto& id : dirty_) {
+    if (auto record = registry_.get(id)) batch.putAgent(*record);
+  }
+  dirty_.clear();
+}
+
+void IngestCore::sweepLiveness(Store::Batch& batch) {
+  std::vector<AgentRecord> changed;
+  const auto changes =
+      registry_.sweep(clock_.now(), toUnixMillis(clock_.wallNow()), options_.liveness, &changed);
+  for (const auto& change : changes) {
+    const log::Fields fields = {{"agent", change.agent_id},
+                                {"from", livenessName(change.from)},
+                                {"to", livenessName(change.to)},
+                                {"silent_ms", change.silent_ms}};
+    if (change.to == Liveness::kLost) {
+      log::warn("agent state changed", fields);
+      sessions_.erase(change.agent_id);  // it must say hello again when it returns
+    } else {
+      log::info("agent state changed", fields);
+    }
+    metrics_.countTransition(livenessName(change.to));
+  }
+  for (const auto& record : changed) batch.putAgent(record);
+  const auto counts = registry_.counts();
+  metrics_.setAgents(counts.alive, counts.suspect, counts.lost);
+}
+
+}  // namespace noa::controller

@@ -1,0 +1,83 @@
+#include "controller/ingest/ingest_loop.h"
+
+#include "common/log.h"
+
+namespace noa::controller {
+
+IngestLoop::IngestLoop(transport::RouterSocket& socket, Store& store, IngestCore& core,
+                       Clock& clock, ControllerMetrics& metrics, IngestLoopOptions options)
+    : socket_(socket),
+      store_(store),
+      core_(core),
+      clock_(clock),
+      metrics_(metrics),
+      options_(options),
+      last_sweep_(clock.now()),
+      last_prune_(clock.now()) {}
+
+Status IngestLoop::pollOnce(std::chrono::milliseconds wait) {
+  Store::Batch batch;
+  std::vector<Reply> replies;
+  auto first = socket_.receive(wait);
+  if (!first.ok()) return first.status();
+  if (first->has_value()) {
+    const auto& msg = **first;
+    core_.handle(msg.peer, msg.payload, msg.extra_frames, batch, replies);
+    for (size_t drained = 1; drained < options_.max_drain; ++drained) {
+      auto next = socket_.receive(std::chrono::milliseconds(0));
+      if (!next.ok() || !next->has_value()) break;
+      core_.handle((*next)->peer, (*next)->payload, (*next)->extra_frames, batch, replies);
+    }
+  }
+  runHousekeeping(batch);
+  core_.flushDirty(batch);
+  commit(batch, replies);
+  for (const auto& reply : replies) {
+    Status sent = socket_.send(reply.peer, reply.payload);
+    if (!sent.ok()) log::debug("reply not sent", {{"peer", reply.peer}, {"error", sent.message()}});
+  }
+  return Status::Ok();
+}
+
+void IngestLoop::commit(Store::Batch& batch, std::vector<Reply>& replies) {
+  if (batch.empty()) return;
+  const auto start = std::chrono::steady_clock::now();
+  Status status = store_.commit(batch);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  metrics_.observeCommit(seconds, status.ok());
+  if (status.ok()) {
+    store_error_logged_ = false;
+    return;
+  }
+  if (!store_error_logged_) {
+    log::error("store write failed; reports are not acknowledged until it recovers",
+               {{"error", status.toString()}, {"path", store_.path()}});
+    store_error_logged_ = true;
+  }
+  for (auto& reply : replies) {
+    if (!reply.stored_ack_ref.empty()) {
+      reply.payload = core_.ackError(reply.stored_ack_ref, "store_unavailable", status.message());
+    }
+  }
+}
+
+void IngestLoop::runHousekeeping(Store::Batch& batch) {
+  const MonoTime now = clock_.now();
+  if (now - last_sweep_ >= options_.sweep_every) {
+    core_.sweepLiveness(batch);
+    last_sweep_ = now;
+  }
+  if (now - last_prune_ >= options_.prune_every) {
+    last_prune_ = now;
+    const int64_t cutoff = toUnixMillis(clock_.wallNow()) - options_.history_retention.count();
+    auto pruned = store_.pruneHistory(cutoff);
+    if (pruned.ok()) {
+      metrics_.countHistoryPruned();
+    } else {
+      log::warn("history retention failed", {{"error", pruned.status().toString()}});
+    }
+  }
+}
+
+}  // namespace noa::controller

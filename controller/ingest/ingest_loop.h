@@ -1,0 +1,46 @@
+#pragma once
+
+// The controller's single writer: receives from the ROUTER socket, drains up to `max_drain`
+// messages per pass, hands each to IngestCore, commits one store batch per pass and only then
+// sends the replies (an ack means "stored"). Also runs the periodic liveness sweep and history
+// retention. Not thread-safe: runs on the ingest thread.
+
+#include <chrono>
+
+#include "common/transport/router_socket.h"
+#include "controller/ingest/ingest_core.h"
+
+namespace noa::controller {
+
+struct IngestLoopOptions {
+  size_t max_drain = 100;
+  std::chrono::milliseconds sweep_every{250};
+  std::chrono::milliseconds history_retention{std::chrono::hours(24 * 7)};
+  std::chrono::milliseconds prune_every{std::chrono::minutes(1)};
+};
+
+class IngestLoop {
+ public:
+  IngestLoop(transport::RouterSocket& socket, Store& store, IngestCore& core, Clock& clock,
+             ControllerMetrics& metrics, IngestLoopOptions options);
+
+  // One pass: waits up to `wait` for the first message. Returns the socket's error, if any;
+  // store failures are logged and surfaced through Store::health(), not returned.
+  Status pollOnce(std::chrono::milliseconds wait);
+
+ private:
+  void commit(Store::Batch& batch, std::vector<Reply>& replies);
+  void runHousekeeping(Store::Batch& batch);
+
+  transport::RouterSocket& socket_;
+  Store& store_;
+  IngestCore& core_;
+  Clock& clock_;
+  ControllerMetrics& metrics_;
+  const IngestLoopOptions options_;
+  MonoTime last_sweep_{};
+  MonoTime last_prune_{};
+  bool store_error_logged_ = false;
+};
+
+}  // namespace noa::controller

@@ -1,0 +1,31 @@
+// noa-controller: the cluster service. See `noa-controller --help`.
+
+#include <cstring>
+#include <iostream>
+
+#include "common/log.h"
+#include "controller/runtime/controller.h"
+
+int main(int argc, char** argv) {
+  using namespace noa::controller;
+  if (argc > 1 && std::strcmp(argv[1], "repair") == 0) return runRepair(argc - 1, argv + 1);
+
+  ControllerConfig config;
+  noa::Status parsed = parseControllerConfig(argc, argv, config);
+  if (!parsed.ok()) {
+    std::cerr << "noa-controller: " << parsed.message() << "\nSee `noa-controller --help`.\n";
+    return kExitBadConfig;
+  }
+  if (config.common.help) {
+    std::cout << noa::usageText("noa-controller [repair]",
+                                "Keeps agent state, detects lost agents and serves the REST API.",
+                                controllerFlags());
+    return kExitOk;
+  }
+  if (config.common.check_config) {
+    std::cout << toJson(config).dump(2) << "\nconfig ok\n";
+    return kExitOk;
+  }
+  noa::log::init("controller", config.common.log_level);
+  return runController(config);
+}

@@ -1,0 +1,59 @@
+#pragma once
+
+// The controller's in-memory view of every agent. One writer (the ingest thread) and many
+// readers (REST threads). Each entry also keeps the monotonic time of the agent's last
+// message, which liveness is judged by (a wall-clock jump on the controller must not mark
+// agents lost). Thread-safe.
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "controller/registry/agent_record.h"
+#include "controller/registry/liveness.h"
+
+namespace noa::controller {
+
+struct LivenessChange {
+  std::string agent_id;
+  Liveness from;
+  Liveness to;
+  int64_t silent_ms;
+};
+
+struct LivenessCounts {
+  size_t alive = 0;
+  size_t suspect = 0;
+  size_t lost = 0;
+};
+
+class Registry {
+ public:
+  // Replaces the contents with records loaded from the store. Agents that were not lost get a
+  // fresh grace period from `now`: a controller restart alone must not mark them lost.
+  void load(std::vector<AgentRecord> records, MonoTime now);
+
+  void put(const AgentRecord& record, MonoTime last_seen);
+  std::optional<AgentRecord> get(const std::string& agent_id) const;
+  std::vector<AgentRecord> snapshot() const;  // sorted by agent id
+  LivenessCounts counts() const;
+  size_t size() const;
+
+  // Re-evaluates every agent's liveness; applies and returns the changes (with the updated
+  // records for the caller to persist).
+  std::vector<LivenessChange> sweep(MonoTime now, int64_t now_wall_ms, const LivenessPolicy& policy,
+                                    std::vector<AgentRecord>* changed_records);
+
+ private:
+  struct Entry {
+    AgentRecord record;
+    MonoTime last_seen;
+  };
+  mutable std::mutex mu_;
+  std::map<std::string, Entry> entries_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace noa::controller

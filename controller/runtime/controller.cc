@@ -1,0 +1,160 @@
+#include "controller/runtime/controller.h"
+
+#include <prometheus/registry.h>
+#include <signal.h>
+
+#include <iostream>
+#include <thread>
+#include <zmq.hpp>
+
+#include "common/log.h"
+#include "common/stop_token.h"
+#include "common/transport/router_socket.h"
+#include "controller/api/api_server.h"
+#include "controller/ingest/ingest_loop.h"
+#include "controller/runtime/controller_state.h"
+
+namespace noa::controller {
+namespace {
+
+// Blocks SIGINT/SIGTERM in every thread (call before starting any) and turns them into a stop
+// request on a dedicated thread, so no work happens inside a signal handler.
+std::thread startSignalWatcher(StopToken& stop) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return std::thread([set, &stop] {
+    while (!stop.stopRequested()) {
+      timespec timeout{0, 200'000'000};
+      const int sig = sigtimedwait(&set, nullptr, &timeout);
+      if (sig == SIGINT || sig == SIGTERM) {
+        log::info("stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+        stop.requestStop();
+      }
+    }
+  });
+}
+
+}  // namespace
+
+int runController(const ControllerConfig& config) {
+  StopToken stop;
+  std::thread signal_watcher = startSignalWatcher(stop);
+  auto finish = [&](int code) {
+    stop.requestStop();
+    signal_watcher.join();
+    return code;
+  };
+
+  Clock& clock = systemClock();
+  log::info("starting", {{"version", NOA_VERSION}, {"config", toJson(config)}});
+
+  auto opened = Store::open(StoreOptions{config.data_dir, true});
+  if (!opened.ok()) {
+    log::error("store refused", {{"error", opened.status().toString()}});
+    std::cerr << "noa-controller: " << opened.status().message() << "\n";
+    return finish(kExitStoreRefused);
+  }
+  std::unique_ptr<Store> store = std::move(opened).value();
+
+  prometheus::Registry prom;
+  ControllerMetrics metrics(prom);
+  Registry registry;
+  auto agents = store->loadAgents();
+  if (!agents.ok()) {
+    log::error("cannot load agents from store", {{"error", agents.status().toString()}});
+    std::cerr << "noa-controller: " << agents.status().message() << "\n";
+    return finish(kExitStoreRefused);
+  }
+  log::info("store opened", {{"path", config.data_dir}, {"agents", agents->size()}});
+  registry.load(std::move(agents).value(), clock.now());
+
+  zmq::context_t context(1);
+  transport::RouterOptions router_options;
+  router_options.bind_endpoint = config.listen;
+  auto router = transport::RouterSocket::bind(context, router_options);
+  if (!router.ok()) {
+    log::error("cannot listen for agents", {{"error", router.status().toString()}});
+    std::cerr << "noa-controller: " << router.status().message() << "\n";
+    return finish(kExitCannotListen);
+  }
+
+  ControllerInfo info;
+  info.controller_id = config.controller_id;
+  info.version = NOA_VERSION;
+  info.started_at_ms = toUnixMillis(clock.wallNow());
+  info.zmq_endpoint = (*router)->endpoint();
+  info.data_dir = config.data_dir;
+  info.report_interval_ms = static_cast<uint32_t>(config.report_interval.count());
+  info.suspect_after_intervals = config.suspect_after_intervals;
+  info.lost_after_intervals = config.lost_after_intervals;
+  ControllerState state(info, registry, *store, prom);
+
+  ApiOptions api_options;
+  api_options.host = config.api_host;
+  api_options.port = config.api_port;
+  ApiServer api(state, prom, api_options);
+  if (Status started = api.start(); !started.ok()) {
+    log::error("cannot start REST API", {{"error", started.toString()}});
+    std::cerr << "noa-controller: " << started.message() << "\n";
+    return finish(kExitCannotListen);
+  }
+
+  IngestOptions ingest_options;
+  ingest_options.controller_id = config.controller_id;
+  ingest_options.liveness = {config.report_interval, config.suspect_after_intervals,
+                             config.lost_after_intervals};
+  ingest_options.limits.max_bytes = config.max_message_bytes;
+  IngestCore core(registry, clock, metrics, ingest_options);
+  IngestLoopOptions loop_options;
+  loop_options.history_retention = config.history_retention;
+  loop_options.sweep_every = std::max(std::chrono::milliseconds(50), config.report_interval / 4);
+  IngestLoop loop(**router, *store, core, clock, metrics, loop_options);
+
+  log::info("ready", {{"agents_endpoint", info.zmq_endpoint},
+                      {"api", "http://" + config.api_host + ":" + std::to_string(api.port())}});
+  int exit_code = kExitOk;
+  while (!stop.stopRequested()) {
+    Status polled = loop.pollOnce(std::chrono::milliseconds(100));
+    if (!polled.ok()) {
+      log::error("agent channel failed", {{"error", polled.toString()}});
+      exit_code = kExitCannotListen;
+      break;
+    }
+  }
+  api.stop();
+  log::info("stopped");
+  return finish(exit_code);
+}
+
+int runRepair(int argc, const char* const* argv) {
+  po::options_description desc("noa-controller repair flags");
+  desc.add_options()("help,h", "print this help")(
+      "data-dir", po::value<std::string>()->required(), "the store directory to repair");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    if (vm.count("help")) {
+      std::cout << "usage: noa-controller repair --data-dir DIR\n"
+                   "Runs RocksDB's repair on a store that noa-controller refused as corrupt.\n"
+                   "Copy DIR somewhere safe first: unreadable records may be dropped.\n";
+      return kExitOk;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "noa-controller repair: " << e.what() << "\n";
+    return kExitBadConfig;
+  }
+  const std::string dir = vm["data-dir"].as<std::string>();
+  Status repaired = repairStore(dir);
+  if (!repaired.ok()) {
+    std::cerr << "noa-controller repair: " << repaired.message() << "\n";
+    return kExitStoreRefused;
+  }
+  std::cout << "repaired " << dir << "; start noa-controller on it again\n";
+  return kExitOk;
+}
+
+}  // namespace noa::controller

@@ -1,0 +1,39 @@
+#pragma once
+
+// The StateView the REST API reads: the in-memory registry for agents, the store for history,
+// the Prometheus registry for /metrics. Thread-safe (each part is).
+
+#include <prometheus/registry.h>
+
+#include "controller/api/state_view.h"
+#include "controller/registry/registry.h"
+#include "controller/store/store.h"
+
+namespace noa::controller {
+
+class ControllerState final : public StateView {
+ public:
+  ControllerState(ControllerInfo info, Registry& registry, Store& store,
+                  prometheus::Registry& metrics)
+      : info_(std::move(info)), registry_(registry), store_(store), metrics_(metrics) {}
+
+  // noa::controller::StateView
+  ControllerInfo info() const override;
+  std::vector<AgentRecord> agents() const override { return registry_.snapshot(); }
+  std::optional<AgentRecord> agent(const std::string& agent_id) const override {
+    return registry_.get(agent_id);
+  }
+  Result<std::vector<HistoryEntry>> history(const std::string& agent_id, int64_t since_ms,
+                                            size_t limit) const override {
+    return store_.readHistory(agent_id, since_ms, limit);
+  }
+  std::string metricsText() const override;
+
+ private:
+  const ControllerInfo info_;
+  Registry& registry_;
+  Store& store_;
+  prometheus::Registry& metrics_;
+};
+
+}  // namespace noa::controller

@@ -1,0 +1,34 @@
+#include "controller/store/batch_impl.h"
+#include "controller/store/schema.h"
+
+namespace noa::controller {
+
+Store::Batch::Batch() : impl_(std::make_unique<Impl>()) {}
+Store::Batch::~Batch() = default;
+Store::Batch::Batch(Batch&&) noexcept = default;
+Store::Batch& Store::Batch::operator=(Batch&&) noexcept = default;
+
+void Store::Batch::putAgent(const AgentRecord& record) {
+  put(Family::kAgents, record.hello.agent_id, encodeAgentRecord(record));
+}
+
+void Store::Batch::deleteAgent(const std::string& agent_id) { erase(Family::kAgents, agent_id); }
+
+void Store::Batch::appendHistory(const std::string& agent_id, int64_t ts_ms, uint64_t seq,
+                                 std::string_view envelope_bytes) {
+  put(Family::kHistory, schema::encodeHistoryKey(agent_id, ts_ms, seq), envelope_bytes);
+}
+
+void Store::Batch::put(Family family, std::string_view key, std::string_view value) {
+  if (!impl_) impl_ = std::make_unique<Impl>();  // a moved-from batch is usable again
+  impl_->ops.push_back({BatchOp::Kind::kPut, family, std::string(key), std::string(value)});
+}
+
+void Store::Batch::erase(Family family, std::string_view key) {
+  if (!impl_) impl_ = std::make_unique<Impl>();
+  impl_->ops.push_back({BatchOp::Kind::kDelete, family, std::string(key), {}});
+}
+
+size_t Store::Batch::size() const { return impl_ ? impl_->ops.size() : 0; }
+
+}  // namespace noa::controller

@@ -1,0 +1,64 @@
+#pragma once
+
+// Internal to the store: the RocksDB implementation of Store. Created by Store::open once the
+// directory, the families and the schema version have been checked.
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "controller/store/rocks_util.h"
+#include "controller/store/schema.h"
+#include "controller/store/store.h"
+
+namespace noa::controller {
+
+class RocksStore final : public Store {
+ public:
+  // REQUIRES: every family of schema::kFamilies is open in `db`.
+  RocksStore(std::string path, std::unique_ptr<rocks::OpenDb> db);
+  // Flushes every family before closing: restarts skip the WAL replay, and RepairDB (which
+  // rebuilds families only from table files) finds all data of a cleanly stopped store.
+  ~RocksStore() override;
+
+  Status commit(Batch& batch, bool sync) override;
+  Result<std::vector<AgentRecord>> loadAgents() const override;
+  Result<std::optional<AgentRecord>> getAgent(const std::string& agent_id) const override;
+  Result<std::vector<HistoryEntry>> readHistory(const std::string& agent_id, int64_t since_ms,
+                                                size_t limit) const override;
+  Result<std::vector<HistoryEntry>> readRecentHistory(const std::string& agent_id,
+                                                      size_t limit) const override;
+  Result<uint64_t> pruneHistory(int64_t cutoff_ms) override;
+  Result<std::optional<std::string>> get(Family family, std::string_view key) const override;
+  Result<std::vector<std::pair<std::string, std::string>>> scan(Family family,
+                                                                std::string_view prefix,
+                                                                size_t limit) const override;
+  Status health() const override;
+  StoreStats stats() const override;
+  std::string path() const override { return path_; }
+
+ private:
+  rocksdb::ColumnFamilyHandle* cf(Family family) const {
+    return families_[static_cast<size_t>(family)];
+  }
+  // The one write path: refuses at once after the first failure and records that failure.
+  Status write(rocksdb::WriteBatch& batch, bool sync, std::string_view what);
+  // Decodes one history value; nullopt (logged and counted) when it cannot be read.
+  std::optional<HistoryEntry> toEntry(const rocksdb::Slice& key, const rocksdb::Slice& value) const;
+
+  const std::string path_;
+  const std::unique_ptr<rocks::OpenDb> db_;
+  std::array<rocksdb::ColumnFamilyHandle*, schema::kFamilies.size()> families_{};
+
+  mutable std::mutex mu_;
+  Status sticky_error_;  // guarded by mu_
+
+  std::atomic<uint64_t> commits_{0};
+  std::atomic<uint64_t> failed_commits_{0};
+  std::atomic<uint64_t> last_commit_us_{0};
+  mutable std::atomic<uint64_t> skipped_history_{0};
+};
+
+}  // namespace noa::controller

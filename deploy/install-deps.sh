@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package noa needs to build, test and run its local demo.
+# Idempotent; run as root. Used by the README's two commands and by .ci/run.
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git
+  # fixed dependencies
+  libzmq3-dev cppzmq-dev libmsgpack-cxx-dev librocksdb-dev prometheus-cpp-dev
+  libboost-program-options-dev libgtest-dev libgmock-dev
+  # libraries for what the fixed ones do not cover (see README "Dependencies")
+  libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libyaml-cpp-dev libssl-dev
+  libpq-dev libhiredis-dev libarchive-dev libjwt-dev
+  # real services the demo and the tests run
+  postgresql redis-server prometheus
+  # tools the tests use
+  python3 python3-msgpack python3-jsonschema python3-yaml curl procps iproute2 util-linux
+)
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install-deps.sh: run as root (apt-get install)" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "install-deps.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The Debian packages may start system copies of these services; noa runs its own.
+for svc in redis-server postgresql prometheus; do
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
+    systemctl stop "$svc" || true
+  fi
+done
+echo "install-deps.sh: all packages present"

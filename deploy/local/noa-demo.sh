@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# The local demo, without Docker: real redis-server (primary + replica) and a real PostgreSQL
+# primary as local processes, an agent beside each, and the controller.
+#
+#   deploy/local/noa-demo.sh up      install packages, build, start everything, print how to reach it
+#   deploy/local/noa-demo.sh status  noactl status
+#   deploy/local/noa-demo.sh down    stop everything it started (by PID) and leave nothing running
+#
+# State lives in $NOA_DEMO_DIR (default /var/tmp/noa-demo). Ports: REST 7700, agents 7701,
+# redis 7379/7380, postgres 7432 (override with NOA_DEMO_*_PORT).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+DIR=${NOA_DEMO_DIR:-/var/tmp/noa-demo}
+BUILD=${NOA_BUILD_DIR:-$ROOT/build}
+API_PORT=${NOA_DEMO_API_PORT:-7700}
+ZMQ_PORT=${NOA_DEMO_ZMQ_PORT:-7701}
+REDIS_PORT=${NOA_DEMO_REDIS_PORT:-7379}
+REDIS_REPLICA_PORT=${NOA_DEMO_REDIS_REPLICA_PORT:-7380}
+PG_PORT=${NOA_DEMO_PG_PORT:-7432}
+PG_BIN=/usr/lib/postgresql/15/bin
+URL="http://127.0.0.1:$API_PORT"
+
+say() { echo "noa-demo: $*"; }
+die() { echo "noa-demo: $*" >&2; exit 1; }
+
+# start NAME [--as USER] -- CMD...: runs CMD detached, output in logs/NAME.log, pid in pids/NAME.pid
+start() {
+  local name=$1; shift
+  local user=""
+  if [[ $1 == --as ]]; then user=$2; shift 2; fi
+  [[ $1 == -- ]] && shift
+  if [[ -f $DIR/pids/$name.pid ]] && kill -0 "$(cat "$DIR/pids/$name.pid")" 2>/dev/null; then
+    say "$name already running (pid $(cat "$DIR/pids/$name.pid"))"; return
+  fi
+  if [[ -n $user ]]; then
+    setsid runuser -u "$user" -- "$@" >>"$DIR/logs/$name.log" 2>&1 < /dev/null &
+  else
+    setsid "$@" >>"$DIR/logs/$name.log" 2>&1 < /dev/null &
+  fi
+  echo $! >"$DIR/pids/$name.pid"
+}
+
+wait_for() {  # wait_for SECONDS DESCRIPTION CMD...
+  local secs=$1 what=$2; shift 2
+  for ((i = 0; i < secs * 10; i++)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  die "$what did not come up within ${secs}s (logs in $DIR/logs)"
+}
+
+up() {
+  [[ $(id -u) -eq 0 ]] || die "run as root (it installs packages and starts PostgreSQL as user postgres)"
+  bash "$ROOT/deploy/install-deps.sh"
+  NOA_BUILD_DIR=$BUILD bash "$ROOT/deploy/build.sh"
+  for bin in noa-controller:controller noa-agent:agent noactl:controller; do
+    ln -sf "$BUILD/${bin#*:}/${bin%%:*}" "/usr/local/bin/${bin%%:*}"
+  done
+  mkdir -p "$DIR/pids" "$DIR/logs" "$DIR/redis-primary" "$DIR/redis-replica" "$DIR/controller"
+
+  start redis-primary -- redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$DIR/redis-primary" \
+    --save "" --appendonly yes
+  start redis-replica -- redis-server --port "$REDIS_REPLICA_PORT" --bind 127.0.0.1 \
+    --dir "$DIR/redis-replica" --save "" --appendonly yes --replicaof 127.0.0.1 "$REDIS_PORT"
+
+  if [[ ! -f $DIR/pg/PG_VERSION ]]; then
+    mkdir -p "$DIR/pg" "$DIR/pgsock"; chown postgres:postgres "$DIR/pg" "$DIR/pgsock"; chmod 700 "$DIR/pg"
+    runuser -u postgres -- "$PG_BIN/initdb" -D "$DIR/pg" -A trust -U postgres >>"$DIR/logs/initdb.log" 2>&1
+  fi
+  chown postgres:postgres "$DIR/logs"
+  start postgres --as postgres -- "$PG_BIN/postgres" -D "$DIR/pg" -p "$PG_PORT" \
+    -c listen_addresses=127.0.0.1 -c unix_socket_directories="$DIR/pgsock"
+  chown root:root "$DIR/logs"
+
+  start controller -- "$BUILD/controller/noa-controller" --controller-id demo --data-dir "$DIR/controller" \
+    --listen "tcp://127.0.0.1:$ZMQ_PORT" --api-listen "127.0.0.1:$API_PORT"
+  wait_for 15 "controller" curl -fsS "$URL/v1/health"
+
+  local agent="$BUILD/agent/noa-agent"
+  local ctl="tcp://127.0.0.1:$ZMQ_PORT"
+  start agent-redis-primary -- "$agent" --agent-id redis-primary --service redis --kind redis \
+    --service-port "$REDIS_PORT" --controller "$ctl"
+  start agent-redis-replica -- "$agent" --agent-id redis-replica --service redis --kind redis \
+    --service-port "$REDIS_REPLICA_PORT" --controller "$ctl"
+  start agent-postgres -- "$agent" --agent-id postgres-primary --service postgres --kind postgres \
+    --service-port "$PG_PORT" --controller "$ctl" \
+    --pg-conninfo "host=127.0.0.1 port=$PG_PORT user=postgres dbname=postgres connect_timeout=2"
+  wait_for 20 "agents" bash -c "curl -fsS $URL/v1/agents | grep -o '\"state\":\"alive\"' | wc -l | grep -qx 3"
+
+  cat <<MSG
+
+noa demo is running (state and logs in $DIR).
+  REST API     $URL   (try: curl $URL/v1/agents)
+  agents       ZeroMQ on tcp://127.0.0.1:$ZMQ_PORT
+  metrics      $URL/metrics
+  services     redis primary 127.0.0.1:$REDIS_PORT, replica :$REDIS_REPLICA_PORT; postgres 127.0.0.1:$PG_PORT
+
+Try:
+  noactl status
+  noactl agents
+  noactl services
+  noactl agent redis-primary
+  kill -9 \$(cat $DIR/pids/agent-redis-replica.pid); sleep 6; noactl agents   # -> lost
+Stop everything:
+  $0 down
+MSG
+}
+
+down() {
+  [[ -d $DIR/pids ]] || { say "nothing to stop"; return; }
+  # Agents first, then the controller, then the services.
+  for name in agent-postgres agent-redis-replica agent-redis-primary controller postgres redis-replica redis-primary; do
+    local f="$DIR/pids/$name.pid"
+    [[ -f $f ]] || continue
+    local pid; pid=$(cat "$f")
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+      say "stopped $name (pid $pid)"
+    fi
+    rm -f "$f"
+  done
+}
+
+case ${1:-} in
+  up) up ;;
+  down) down ;;
+  status) NOA_CONTROLLER_URL=$URL "$BUILD/controller/noactl" status ;;
+  *) echo "usage: $0 up|status|down" >&2; exit 2 ;;
+esac

@@ -1,0 +1,524 @@
+// Probes against real things on 127.0.0.1: sockets, a small HTTP server, subprocesses, real
+// redis-server and PostgreSQL; the Prober turning a killed server into a failure and back; and
+// the noa-agent binary itself.
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <regex>
+#include <thread>
+
+#include "agent/probes/checks.h"
+#include "agent/probes/prober.h"
+#include "common/clock.h"
+#include "tests/testing/harness/child_process.h"
+#include "tests/testing/harness/net.h"
+#include "tests/testing/servers/pg_server.h"
+#include "tests/testing/servers/redis_server.h"
+#include "tests/testing/status_matchers.h"
+
+namespace noa::agent {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::ChildProcess;
+using testing::freePort;
+using testing::TempDir;
+using testing::waitUntil;
+
+// A socket listening on 127.0.0.1 (nobody accepts; the kernel completes the handshake).
+class Listener {
+ public:
+  Listener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    ::listen(fd_, 16);
+    socklen_t len = sizeof(addr);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~Listener() { ::close(fd_); }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+TEST(TcpProbe, ListeningPortSucceedsAndClosedPortFails) {
+  Listener listener;
+  CheckOutcome up = checkTcp({"127.0.0.1", listener.port()}, 500ms);
+  EXPECT_TRUE(up.success) << up.detail;
+  EXPECT_FALSE(up.facts.has_value());
+
+  CheckOutcome down = checkTcp({"127.0.0.1", freePort()}, 500ms);
+  EXPECT_FALSE(down.success);
+  EXPECT_NE(down.detail.find("refused"), std::string::npos) << down.detail;
+}
+
+// A tiny HTTP server whose /slow handler holds the request until the test ends.
+class HttpFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_.Get("/ok", [](const httplib::Request& req, httplib::Response& res) {
+      res.set_content(req.get_header_value("User-Agent"), "text/plain");
+    });
+    server_.Get("/down", [](const httplib::Request&, httplib::Response& res) { res.status = 503; });
+    server_.Get("/moved", [](const httplib::Request&, httplib::Response& res) {
+      res.set_redirect("/elsewhere", 302);
+    });
+    server_.Get("/slow", [this](const httplib::Request&, httplib::Response& res) {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, 10s, [this] { return released_; });
+      res.set_content("late", "text/plain");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    ASSERT_GT(port_, 0);
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    ASSERT_TRUE(waitUntil([this] { return server_.is_running(); }, 5s));
+  }
+  void TearDown() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      released_ = true;
+    }
+    cv_.notify_all();
+    server_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  HttpGet get(std::string path) { return HttpGet{"127.0.0.1", port_, std::move(path), "http", {}}; }
+
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool released_ = false;
+};
+
+TEST_F(HttpFixture, StatusCodesTimeoutsAndRefusals) {
+  CheckOutcome ok = checkHttp(get("/ok"), 1s);
+  EXPECT_TRUE(ok.success) << ok.detail;
+  EXPECT_EQ(ok.detail, "HTTP 200");
+
+  CheckOutcome down = checkHttp(get("/down"), 1s);
+  EXPECT_FALSE(down.success);
+  EXPECT_EQ(down.detail, "HTTP 503");
+
+  CheckOutcome moved = checkHttp(get("/moved"), 1s);
+  EXPECT_TRUE(moved.success) << moved.detail;  // 3xx is success, not followed
+  EXPECT_EQ(moved.detail, "HTTP 302");
+
+  const auto began = std::chrono::steady_clock::now();
+  CheckOutcome slow = checkHttp(get("/slow"), 300ms);
+  const auto took = std::chrono::steady_clock::now() - began;
+  EXPECT_FALSE(slow.success);
+  EXPECT_LT(took, 2s);
+  EXPECT_NE(slow.detail.find("GET /slow"), std::string::npos) << slow.detail;
+
+  HttpGet refused = get("/ok");
+  refused.port = freePort();
+  CheckOutcome no = checkHttp(refused, 500ms);
+  EXPECT_FALSE(no.success);
+  EXPECT_FALSE(no.detail.empty());
+}
+
+TEST(ExecProbe, ExitCodesAndTimeout) {
+  CheckOutcome t = checkExec({{"true"}}, 2s);
+  EXPECT_TRUE(t.success) << t.detail;
+  EXPECT_EQ(t.detail, "exit 0");
+
+  CheckOutcome f = checkExec({{"false"}}, 2s);
+  EXPECT_FALSE(f.success);
+  EXPECT_EQ(f.detail, "exit 1");
+
+  CheckOutcome said = checkExec({{"sh", "-c", "echo not ready >&2; exit 3"}}, 2s);
+  EXPECT_FALSE(said.success);
+  EXPECT_EQ(said.detail, "exit 3: not ready");
+
+  const auto began = std::chrono::steady_clock::now();
+  CheckOutcome slow = checkExec({{"sleep", "5"}}, 300ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - began, 2s);
+  EXPECT_FALSE(slow.success);
+  EXPECT_EQ(slow.detail, "timed out after 300ms");
+
+  CheckOutcome missing = checkExec({{"/nonexistent/noa-probe"}}, 1s);
+  EXPECT_FALSE(missing.success);
+  EXPECT_NE(missing.detail.find("cannot run"), std::string::npos) << missing.detail;
+}
+
+Result<std::unique_ptr<testing::RedisServer>> startRedis(std::vector<std::string> args = {}) {
+  testing::RedisServerOptions o;
+  o.extra_args = std::move(args);
+  return testing::RedisServer::start(std::move(o));
+}
+
+TEST(RedisProbe, PrimaryAndReplicaFacts) {
+  auto primary = startRedis();
+  ASSERT_OK(primary);
+  const RedisCheck to_primary{"127.0.0.1", (*primary)->port(), ""};
+  CheckOutcome p = checkRedis(to_primary, 1s);
+  ASSERT_TRUE(p.success) << p.detail;
+  EXPECT_EQ(p.detail, "PONG, primary");
+  ASSERT_TRUE(p.facts.has_value());
+  EXPECT_EQ(p.facts->role, "primary");
+  EXPECT_EQ(p.facts->attributes.at("connected_slaves"), "0");
+  EXPECT_TRUE(p.facts->attributes.count("master_repl_offset"));
+
+  auto replica = startRedis({"--replicaof", "127.0.0.1", std::to_string((*primary)->port())});
+  ASSERT_OK(replica);
+  const RedisCheck to_replica{"127.0.0.1", (*replica)->port(), ""};
+  CheckOutcome r;
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        r = checkRedis(to_replica, 1s);
+        return r.success && r.facts && r.facts->attributes.count("master_link_status") &&
+               r.facts->attributes.at("master_link_status") == "up";
+      },
+      15s))
+      << r.detail;
+  EXPECT_EQ(r.facts->role, "replica");
+  EXPECT_TRUE(r.facts->attributes.count("slave_repl_offset"));
+  EXPECT_TRUE(r.facts->attributes.count("master_repl_offset"));
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        p = checkRedis(to_primary, 1s);
+        return p.facts && p.facts->attributes["connected_slaves"] == "1";
+      },
+      10s));
+}
+
+TEST(RedisProbe, PasswordIsUsedAndNeverShown) {
+  const std::string password = "s3cret-pw";
+  auto redis = startRedis({"--requirepass", password});
+  ASSERT_OK(redis);
+  const int port = (*redis)->port();
+
+  CheckOutcome none = checkRedis({"127.0.0.1", port, ""}, 1s);
+  EXPECT_FALSE(none.success);
+  EXPECT_NE(none.detail.find("NOAUTH"), std::string::npos) << none.detail;
+  ASSERT_TRUE(none.facts.has_value());
+  EXPECT_EQ(none.facts->role, "");
+
+  CheckOutcome right = checkRedis({"127.0.0.1", port, password}, 1s);
+  EXPECT_TRUE(right.success) << right.detail;
+  EXPECT_EQ(right.facts->role, "primary");
+
+  CheckOutcome wrong = checkRedis({"127.0.0.1", port, "not-the-" + password}, 1s);
+  EXPECT_FALSE(wrong.success);
+  EXPECT_NE(wrong.detail.find("AUTH"), std::string::npos) << wrong.detail;
+  EXPECT_EQ(wrong.detail.find(password), std::string::npos) << wrong.detail;
+}
+
+TEST(RedisProbe, ClosedPortFailsFast) {
+  const auto began = std::chrono::steady_clock::now();
+  CheckOutcome c = checkRedis({"127.0.0.1", freePort(), ""}, 500ms);
+  EXPECT_FALSE(c.success);
+  EXPECT_LT(std::chrono::steady_clock::now() - began, 1s);
+  EXPECT_NE(c.detail.find("refused"), std::string::npos) << c.detail;
+}
+
+// Waits until the prober's snapshot satisfies `pred`.
+bool waitForSnapshot(Prober& prober, const std::function<bool(const ProbeSnapshot&)>& pred,
+                     std::chrono::milliseconds timeout) {
+  return waitUntil([&] { return pred(prober.snapshot()); }, timeout, 20ms);
+}
+
+struct Changes {
+  std::atomic<int> count{0};
+  ProberCallbacks callbacks() {
+    ProberCallbacks c;
+    c.on_change = [this] { ++count; };
+    return c;
+  }
+};
+
+TEST(Prober, RedisKilledTurnsUnhealthyAndRecoversAfterRestart) {
+  auto redis = startRedis();
+  ASSERT_OK(redis);
+  DefaultProbeOptions o;
+  o.period = 200ms;
+  o.timeout = 500ms;
+  auto specs = defaultProbesFor("redis", "127.0.0.1", (*redis)->port(), o);
+  ASSERT_OK(specs);
+  Changes changes;
+  auto prober = Prober::create(*specs, systemClock(), changes.callbacks());
+  ASSERT_OK(prober);
+  (*prober)->start();
+  auto healthy = [](const ProbeSnapshot& s) { return s.health.state == "healthy"; };
+  ASSERT_TRUE(waitForSnapshot(**prober, healthy, 5s));
+  EXPECT_EQ((*prober)->snapshot().facts.role, "primary");
+  EXPECT_GE(changes.count.load(), 2);  // both probes went unknown -> success
+
+  (*redis)->kill();
+  const auto killed = std::chrono::steady_clock::now();
+  ASSERT_TRUE(waitForSnapshot(
+      **prober, [](const ProbeSnapshot& s) { return s.health.state == "unhealthy"; }, 5s));
+  // Three failures 200 ms apart, plus the tick in progress.
+  EXPECT_LT(std::chrono::steady_clock::now() - killed, 2s);
+  const ProbeSnapshot down = (*prober)->snapshot();
+  EXPECT_FALSE(down.health.live);
+  EXPECT_FALSE(down.health.ready);
+  EXPECT_EQ(down.facts.role, "");  // stale facts do not outlive the service
+  for (const auto& p : down.health.probes) {
+    EXPECT_EQ(p.state, "failure");
+    EXPECT_GE(p.consecutive_failures, 3u);
+    EXPECT_FALSE(p.detail.empty());
+  }
+
+  ASSERT_OK((*redis)->start());
+  ASSERT_TRUE(waitForSnapshot(**prober, healthy, 5s));
+  const auto stop_began = std::chrono::steady_clock::now();
+  (*prober)->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - stop_began, 1s);
+}
+
+TEST(Prober, StartupGatesTheOthersAndStopIsPrompt) {
+  std::atomic<bool> service_started{false};
+  std::atomic<int> liveness_runs{0};
+  std::atomic<int> startup_runs{0};
+  auto check = [&](const ProbeSpec& spec, const StopToken&) {
+    if (spec.type == ProbeType::kStartup) {
+      ++startup_runs;
+      return CheckOutcome{service_started.load(), "startup", std::nullopt};
+    }
+    if (spec.type == ProbeType::kLiveness) ++liveness_runs;
+    return CheckOutcome{true, "ok", std::nullopt};
+  };
+  auto spec = [](std::string name, ProbeType type) {
+    ProbeSpec s;
+    s.name = std::move(name);
+    s.type = type;
+    s.handler = TcpSocket{"127.0.0.1", 1};
+    s.period = 100ms;
+    s.timeout = 50ms;
+    s.failure_threshold = 3;
+    return s;
+  };
+  Changes changes;
+  auto prober =
+      Prober::create({spec("startup", ProbeType::kStartup), spec("live", ProbeType::kLiveness),
+                      spec("ready", ProbeType::kReadiness)},
+                     systemClock(), changes.callbacks(), check);
+  ASSERT_OK(prober);
+  (*prober)->start();
+  ASSERT_TRUE(waitUntil([&] { return startup_runs.load() >= 4; }, 3s));
+  EXPECT_EQ(liveness_runs.load(), 0);
+  EXPECT_EQ((*prober)->snapshot().health.state, "starting");
+
+  service_started = true;
+  ASSERT_TRUE(waitForSnapshot(
+      **prober, [](const ProbeSnapshot& s) { return s.health.state == "healthy"; }, 3s));
+  const int startup_after = startup_runs.load();
+  ASSERT_TRUE(waitUntil([&] { return liveness_runs.load() >= 3; }, 3s));
+  EXPECT_EQ(startup_runs.load(), startup_after);  // startup stopped after its success
+
+  const auto stop_began = std::chrono::steady_clock::now();
+  (*prober)->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - stop_began, 100ms);
+  EXPECT_FALSE((*prober)->running());
+}
+
+TEST(Prober, RefusesInvalidAndDuplicateSpecs) {
+  ProbeSpec s;
+  s.name = "x";
+  s.handler = TcpSocket{"127.0.0.1", 1};
+  auto dup = Prober::create({s, s}, systemClock(), {});
+  ASSERT_FALSE(dup.ok());
+  EXPECT_NE(dup.status().message().find("defined twice"), std::string::npos);
+  s.period = 10ms;
+  EXPECT_FALSE(Prober::create({s}, systemClock(), {}).ok());
+}
+
+TEST(ExecProbe, StoppingTheProberCancelsARunningCommand) {
+  ProbeSpec s;
+  s.name = "slow";
+  s.type = ProbeType::kReadiness;
+  s.handler = Exec{{"sleep", "30"}};
+  s.period = 100ms;
+  s.timeout = 20000ms;
+  std::atomic<bool> attempted{false};
+  ProberCallbacks callbacks;
+  auto prober = Prober::create({s}, systemClock(), callbacks,
+                               [&](const ProbeSpec& spec, const StopToken& cancel) {
+                                 attempted = true;
+                                 return runSpecCheck(spec, cancel);
+                               });
+  ASSERT_OK(prober);
+  (*prober)->start();
+  ASSERT_TRUE(waitUntil([&] { return attempted.load(); }, 2s));
+  const auto stop_began = std::chrono::steady_clock::now();
+  (*prober)->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - stop_began, 3s);
+}
+
+TEST(PostgresProbe, PrimaryRoleLsnAndRecoveryAfterRestart) {
+  auto pg = testing::PgServer::start({});
+  ASSERT_OK(pg);
+  const PostgresCheck check{(*pg)->connInfo()};
+  CheckOutcome c = checkPostgres(check, 2s);
+  ASSERT_TRUE(c.success) << c.detail;
+  ASSERT_TRUE(c.facts.has_value());
+  EXPECT_EQ(c.facts->role, "primary");
+  ASSERT_TRUE(c.facts->attributes.count("lsn"));
+  EXPECT_TRUE(std::regex_match(c.facts->attributes.at("lsn"), std::regex("[0-9A-F]+/[0-9A-F]+")))
+      << c.facts->attributes.at("lsn");
+  EXPECT_EQ(c.facts->attributes.at("server_version").substr(0, 2), "15");
+  EXPECT_EQ(c.detail, "primary, lsn " + c.facts->attributes.at("lsn"));
+
+  ProbeSpec spec;
+  spec.name = "readiness";
+  spec.type = ProbeType::kReadiness;
+  spec.handler = check;
+  spec.period = 200ms;
+  spec.timeout = 1000ms;
+  Changes changes;
+  auto prober = Prober::create({spec}, systemClock(), changes.callbacks());
+  ASSERT_OK(prober);
+  (*prober)->start();
+  auto healthy = [](const ProbeSnapshot& s) { return s.health.state == "healthy"; };
+  ASSERT_TRUE(waitForSnapshot(**prober, healthy, 5s));
+  EXPECT_EQ((*prober)->snapshot().facts.role, "primary");
+
+  (*pg)->kill();
+  ASSERT_TRUE(waitForSnapshot(
+      **prober, [](const ProbeSnapshot& s) { return s.health.state == "unhealthy"; }, 5s));
+  const ProbeSnapshot down = (*prober)->snapshot();
+  EXPECT_EQ(down.health.probes.at(0).state, "failure");
+  EXPECT_NE(down.health.probes.at(0).detail.find("connect"), std::string::npos)
+      << down.health.probes.at(0).detail;
+
+  ASSERT_OK((*pg)->start());
+  ASSERT_TRUE(waitForSnapshot(**prober, healthy, 10s));
+  EXPECT_GE(changes.count.load(), 3);
+}
+
+TEST(PostgresProbe, ConnectTimeoutIsSubSecondAndPasswordsStayOut) {
+  // A listener that never answers: the handshake hangs until our own deadline.
+  Listener silent;
+  const auto began = std::chrono::steady_clock::now();
+  CheckOutcome c = checkPostgres(
+      {"host=127.0.0.1 port=" + std::to_string(silent.port()) + " user=u password=hunter2"}, 300ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - began, 1s);
+  EXPECT_FALSE(c.success);
+  EXPECT_EQ(c.detail, "connect timed out after 300ms");
+
+  CheckOutcome bad = checkPostgres({"host=127.0.0.1 password=hunter2 oops"}, 300ms);
+  EXPECT_FALSE(bad.success);
+  EXPECT_EQ(bad.detail, "invalid conninfo");
+}
+
+#ifdef NOA_AGENT_BIN
+TEST(AgentBinary, HelpAndCheckConfig) {
+  TempDir dir;
+  {
+    auto c = ChildProcess::start({NOA_AGENT_BIN, "--help"}, dir.path() + "/help.log");
+    ASSERT_OK(c);
+    EXPECT_EQ((*c)->wait(10s), 0);
+    EXPECT_NE((*c)->logTail().find("--http-listen"), std::string::npos) << (*c)->logTail();
+  }
+  {
+    auto c = ChildProcess::start({NOA_AGENT_BIN, "--check-config", "--agent-id", "r1", "--service",
+                                  "redis", "--kind", "redis", "--service-port", "6379"},
+                                 dir.path() + "/ok.log");
+    ASSERT_OK(c);
+    EXPECT_EQ((*c)->wait(10s), 0);
+    EXPECT_NE((*c)->logTail().find("config ok"), std::string::npos) << (*c)->logTail();
+  }
+  {
+    auto c = ChildProcess::start(
+        {NOA_AGENT_BIN, "--check-config", "--agent-id", "r1", "--service", "redis", "--kind",
+         "redis", "--service-port", "6379", "--redis-password-file", dir.path() + "/missing"},
+        dir.path() + "/missing.log");
+    ASSERT_OK(c);
+    EXPECT_EQ((*c)->wait(10s), 1);
+    const std::string out = (*c)->logTail();
+    EXPECT_NE(out.find("noa-agent: --redis-password-file"), std::string::npos) << out;
+    EXPECT_NE(out.find("See `noa-agent --help`."), std::string::npos) << out;
+  }
+  {
+    auto c = ChildProcess::start({NOA_AGENT_BIN, "--no-such-flag"}, dir.path() + "/bad.log");
+    ASSERT_OK(c);
+    EXPECT_EQ((*c)->wait(10s), 1);
+    EXPECT_NE((*c)->logTail().find("noa-agent: "), std::string::npos) << (*c)->logTail();
+  }
+}
+
+TEST(AgentBinary, ServesHealthAndMetricsWithoutAControllerAndStopsOnSigterm) {
+  TempDir dir;
+  const std::string password = "pw-in-a-file";
+  auto redis = startRedis({"--requirepass", password});
+  ASSERT_OK(redis);
+  { std::ofstream(dir.path() + "/redis.pw") << password << "\n"; }
+  const int http_port = freePort();
+  auto agent = ChildProcess::start({NOA_AGENT_BIN,
+                                    "--agent-id",
+                                    "redis-1",
+                                    "--service",
+                                    "redis",
+                                    "--kind",
+                                    "redis",
+                                    "--service-port",
+                                    std::to_string((*redis)->port()),
+                                    "--redis-password-file",
+                                    dir.path() + "/redis.pw",
+                                    "--controller",
+                                    "tcp://127.0.0.1:" + std::to_string(freePort()),
+                                    "--report-interval",
+                                    "200ms",
+                                    "--probe-period",
+                                    "200ms",
+                                    "--probe-timeout",
+                                    "500ms",
+                                    "--http-listen",
+                                    "127.0.0.1:" + std::to_string(http_port),
+                                    "--log-level",
+                                    "debug"},
+                                   dir.path() + "/agent.log");
+  ASSERT_OK(agent);
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        auto r = testing::httpGet(http_port, "/health");
+        return r.ok() && r->status == 200;
+      },
+      10s))
+      << (*agent)->logTail();
+  auto ready = testing::httpGet(http_port, "/health/ready");
+  ASSERT_OK(ready);
+  EXPECT_EQ(ready->status, 503);  // no controller to register with
+  // Attempts succeed (the password file was read) and show up in /metrics.
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        auto m = testing::httpGet(http_port, "/metrics");
+        return m.ok() && m->body.find(
+                             "noa_agent_probe_state{handler=\"redis\",probe=\"liveness\","
+                             "type=\"liveness\"} 1") != std::string::npos;
+      },
+      10s))
+      << testing::httpGet(http_port, "/metrics")->body << (*agent)->logTail();
+  auto metrics = testing::httpGet(http_port, "/metrics");
+  ASSERT_OK(metrics);
+  EXPECT_NE(metrics->body.find("noa_agent_probe_attempts_total"), std::string::npos);
+  EXPECT_NE(metrics->body.find("noa_agent_registered 0"), std::string::npos);
+  EXPECT_NE(metrics->body.find("noa_agent_hellos_sent_total"), std::string::npos);
+
+  EXPECT_EQ((*agent)->terminate(5s), 0) << (*agent)->logTail();
+  const std::string log = (*agent)->logTail(200000);
+  EXPECT_EQ(log.find(password), std::string::npos);
+  EXPECT_NE(log.find("\"msg\":\"stopped\""), std::string::npos) << log;
+}
+#endif
+
+}  // namespace
+}  // namespace noa::agent

@@ -1,0 +1,32 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "common/status.h"
+
+namespace noa::testing {
+
+// A TCP port on 127.0.0.1 that was free a moment ago (bind to 0, read it, close).
+int freePort();
+
+// Polls `condition` every `poll` until it holds or `timeout` passes. For waiting on other
+// processes only; unit tests advance a FakeClock instead.
+bool waitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
+               std::chrono::milliseconds poll = std::chrono::milliseconds(50));
+
+// GET http://127.0.0.1:port/path; returns the status code and body.
+struct HttpResponse {
+  int status = 0;
+  std::string body;
+  std::string content_type;
+};
+Result<HttpResponse> httpGet(int port, const std::string& path);
+Result<nlohmann::json> httpGetJson(int port, const std::string& path);
+
+// Sends raw bytes to 127.0.0.1:port and returns what comes back within `timeout`.
+Result<std::string> sendRaw(int port, const std::string& bytes, std::chrono::milliseconds timeout);
+
+}  // namespace noa::testing

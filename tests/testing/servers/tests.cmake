@@ -1,0 +1,9 @@
+# Real PostgreSQL and Redis servers for integration tests (RAII: stopped by pid on destruction).
+add_library(noa_test_servers STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/server_process.cc
+  ${CMAKE_CURRENT_LIST_DIR}/pg_server.cc
+  ${CMAKE_CURRENT_LIST_DIR}/redis_server.cc
+)
+target_link_libraries(noa_test_servers
+  PUBLIC noa_base noa_process PostgreSQL::PostgreSQL PkgConfig::HIREDIS)
+target_include_directories(noa_test_servers PUBLIC ${PROJECT_SOURCE_DIR})

@@ -1,0 +1,141 @@
+#pragma once
+
+// A StateView with fixed data for REST and noactl tests. Thread-safe: the server reads it from
+// its pool threads while the test changes it between requests.
+
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "controller/api/state_view.h"
+
+namespace noa::testing {
+
+using controller::AgentRecord;
+using controller::ControllerInfo;
+using controller::HistoryEntry;
+using controller::Liveness;
+
+inline constexpr int64_t kT0 = 1'790'000'000'000;  // FakeClock's wall time at start
+
+// An agent with a report (health "healthy", ready, one probe, two metrics) unless
+// `health_state` is empty.
+inline AgentRecord makeAgent(const std::string& id, const std::string& service,
+                             const std::string& kind, Liveness liveness,
+                             const std::string& health_state = "healthy",
+                             const std::string& role = "") {
+  AgentRecord a;
+  a.hello.agent_id = id;
+  a.hello.service = service;
+  a.hello.kind = kind;
+  a.hello.host = "host-" + id;
+  a.hello.agent_version = "0.1.0";
+  a.hello.capabilities = {"promote", "snapshot"};
+  a.hello.pid = 4242;
+  a.hello.report_interval_ms = 1000;
+  a.liveness = liveness;
+  a.registered_at_ms = kT0 - 60'000;
+  a.session_started_ms = kT0 - 30'000;
+  a.last_seen_ms = kT0 - 2'000;
+  a.liveness_changed_ms = kT0 - 30'000;
+  if (!health_state.empty()) {
+    a.has_report = true;
+    a.last_seq = 17;
+    a.last_report_ts_ms = kT0 - 2'100;
+    a.last_report.seq = 17;
+    a.last_report.role = role;
+    a.last_report.health.state = health_state;
+    a.last_report.health.live = true;
+    a.last_report.health.ready = health_state == "healthy";
+    a.last_report.health.started = true;
+    a.last_report.health.probes.push_back(
+        {"liveness", "liveness", health_state == "healthy" ? "success" : "failure", 5, 0, 830,
+         health_state == "healthy" ? "PONG" : "connection refused"});
+    a.last_report.metrics = {{"cpu_usage", 0.25}, {"memory_bytes", 1048576}};
+    a.last_report.attributes = {{"redis_role", "master"}};
+  }
+  return a;
+}
+
+class FakeStateView final : public controller::StateView {
+ public:
+  explicit FakeStateView(prometheus::Registry& registry) : registry_(registry) {
+    info_.controller_id = "ctl-test";
+    info_.version = "0.1.0";
+    info_.started_at_ms = kT0 - 3'600'000;
+    info_.zmq_endpoint = "tcp://127.0.0.1:7701";
+    info_.data_dir = "/tmp/noa";
+  }
+
+  void setAgents(std::vector<AgentRecord> agents) {
+    std::lock_guard<std::mutex> lock(mu_);
+    agents_ = std::move(agents);
+  }
+  void setStoreHealth(Status health) {
+    std::lock_guard<std::mutex> lock(mu_);
+    info_.store_health = std::move(health);
+  }
+  void setHistory(const std::string& agent, std::vector<HistoryEntry> entries) {
+    std::lock_guard<std::mutex> lock(mu_);
+    history_[agent] = std::move(entries);
+  }
+  void setHistoryError(Status error) {
+    std::lock_guard<std::mutex> lock(mu_);
+    history_error_ = std::move(error);
+  }
+  // The arguments of the last history() call.
+  std::pair<int64_t, size_t> lastHistoryQuery() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return {last_since_, last_limit_};
+  }
+
+  // noa::controller::StateView
+  ControllerInfo info() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return info_;
+  }
+  std::vector<AgentRecord> agents() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return agents_;
+  }
+  std::optional<AgentRecord> agent(const std::string& agent_id) const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& a : agents_) {
+      if (a.hello.agent_id == agent_id) return a;
+    }
+    return std::nullopt;
+  }
+  Result<std::vector<HistoryEntry>> history(const std::string& agent_id, int64_t since_ms,
+                                            size_t limit) const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    last_since_ = since_ms;
+    last_limit_ = limit;
+    if (!history_error_.ok()) return history_error_;
+    std::vector<HistoryEntry> out;
+    auto it = history_.find(agent_id);
+    if (it == history_.end()) return out;
+    for (const auto& e : it->second) {
+      if (e.ts_ms >= since_ms && out.size() < limit) out.push_back(e);
+    }
+    return out;
+  }
+  std::string metricsText() const override {
+    return prometheus::TextSerializer().Serialize(registry_.Collect());
+  }
+
+ private:
+  prometheus::Registry& registry_;
+  mutable std::mutex mu_;
+  ControllerInfo info_;
+  std::vector<AgentRecord> agents_;
+  std::map<std::string, std::vector<HistoryEntry>> history_;
+  Status history_error_;
+  mutable int64_t last_since_ = -1;
+  mutable size_t last_limit_ = 0;
+};
+
+}  // namespace noa::testing

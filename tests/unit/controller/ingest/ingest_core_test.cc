@@ -1,0 +1,217 @@
+#include "controller/ingest/ingest_core.h"
+
+#include <gtest/gtest.h>
+#include <prometheus/registry.h>
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "tests/testing/fake_clock.h"
+#include "tests/testing/status_matchers.h"
+
+namespace noa::controller {
+namespace {
+
+using std::chrono::milliseconds;
+namespace fs = std::filesystem;
+
+class IngestCoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/noa-ingest-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    auto store = Store::open(StoreOptions{dir_ + "/db", true});
+    ASSERT_OK(store);
+    store_ = std::move(store).value();
+    options_.controller_id = "ctl";
+    options_.liveness = {milliseconds(1000), 3, 5};
+    core_ = std::make_unique<IngestCore>(registry_, clock_, metrics_, options_);
+  }
+  void TearDown() override {
+    core_.reset();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  std::string encodeFrom(const std::string& from, protocol::Body body, uint32_t v = 1) {
+    protocol::Envelope env;
+    env.v = v;
+    env.id = from + "-" + std::to_string(++ids_);
+    env.ts_ms = toUnixMillis(clock_.wallNow());
+    env.from = from;
+    env.body = std::move(body);
+    return protocol::encode(env);
+  }
+  protocol::Hello hello(const std::string& id) {
+    protocol::Hello h;
+    h.agent_id = id;
+    h.service = "redis";
+    h.kind = "redis";
+    h.host = "node-1";
+    h.agent_version = "0.1.0";
+    return h;
+  }
+  protocol::Report report(uint64_t seq) {
+    protocol::Report r;
+    r.seq = seq;
+    r.health.state = "healthy";
+    r.health.live = r.health.ready = r.health.started = true;
+    r.metrics = {{"cpu_usage_cores", 0.25}};
+    return r;
+  }
+  // Handles one message and commits the batch like the loop does; returns the replies.
+  std::vector<protocol::Envelope> send(const std::string& peer, const std::string& payload) {
+    Store::Batch batch;
+    std::vector<Reply> replies;
+    core_->handle(peer, payload, 0, batch, replies);
+    core_->flushDirty(batch);
+    EXPECT_OK(store_->commit(batch));
+    std::vector<protocol::Envelope> out;
+    for (const auto& r : replies) {
+      EXPECT_EQ(r.peer, peer);
+      auto env = protocol::decode(r.payload);
+      EXPECT_TRUE(env.ok()) << env.status().toString();
+      if (env.ok()) out.push_back(*env);
+    }
+    return out;
+  }
+  void sweep() {
+    Store::Batch batch;
+    core_->sweepLiveness(batch);
+    ASSERT_OK(store_->commit(batch));
+  }
+
+  std::string dir_;
+  testing::FakeClock clock_;
+  prometheus::Registry prom_;
+  ControllerMetrics metrics_{prom_};
+  Registry registry_;
+  IngestOptions options_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<IngestCore> core_;
+  int ids_ = 0;
+};
+
+TEST_F(IngestCoreTest, HelloIsWelcomedRegisteredAndStored) {
+  auto replies = send("r1", encodeFrom("r1", hello("r1")));
+  ASSERT_EQ(replies.size(), 1u);
+  ASSERT_EQ(replies[0].type(), protocol::MessageType::kWelcome);
+  EXPECT_EQ(std::get<protocol::Welcome>(replies[0].body).agent_id, "r1");
+  EXPECT_EQ(std::get<protocol::Welcome>(replies[0].body).report_interval_ms, 1000u);
+  EXPECT_EQ(registry_.get("r1")->hello.service, "redis");
+  auto stored = store_->getAgent("r1");
+  ASSERT_OK(stored);
+  ASSERT_TRUE(stored->has_value());
+  EXPECT_EQ((*stored)->hello.host, "node-1");
+}
+
+TEST_F(IngestCoreTest, ReportIsAckedStoredInHistoryAndUpdatesTheRecord) {
+  send("r1", encodeFrom("r1", hello("r1")));
+  auto replies = send("r1", encodeFrom("r1", report(1)));
+  ASSERT_EQ(replies.size(), 1u);
+  const auto& ack = std::get<protocol::Ack>(replies[0].body);
+  EXPECT_EQ(ack.error, "");
+  EXPECT_EQ(ack.seq, 1u);
+  EXPECT_EQ(registry_.get("r1")->last_report.health.state, "healthy");
+  auto history = store_->readHistory("r1", 0, 10);
+  ASSERT_OK(history);
+  ASSERT_EQ(history->size(), 1u);
+  EXPECT_EQ((*history)[0].report.metrics[0].name, "cpu_usage_cores");
+}
+
+TEST_F(IngestCoreTest, ReportBeforeHelloAsksForHelloAndIsNotStored) {
+  auto replies = send("r1", encodeFrom("r1", report(1)));
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(std::get<protocol::Ack>(replies[0].body).error, "hello_required");
+  EXPECT_FALSE(registry_.get("r1").has_value());
+  EXPECT_EQ(metrics_.rejectedForTest("no_session"), 1);
+}
+
+TEST_F(IngestCoreTest, StaleOrDuplicateReportIsNotStoredAgain) {
+  send("r1", encodeFrom("r1", hello("r1")));
+  send("r1", encodeFrom("r1", report(5)));
+  auto replies = send("r1", encodeFrom("r1", report(5)));
+  EXPECT_EQ(std::get<protocol::Ack>(replies[0].body).seq, 5u);
+  send("r1", encodeFrom("r1", report(4)));
+  EXPECT_EQ(metrics_.rejectedForTest("stale"), 2);
+  EXPECT_EQ(store_->readHistory("r1", 0, 10)->size(), 1u);
+}
+
+TEST_F(IngestCoreTest, BadInputIsRejectedCountedAndHarmless) {
+  send("r1", encodeFrom("r1", hello("r1")));
+  send("r1", encodeFrom("r1", report(1)));
+
+  EXPECT_TRUE(send("r1", "\xc1\xff garbage").empty());
+  EXPECT_EQ(metrics_.rejectedForTest("malformed"), 1);
+
+  EXPECT_TRUE(send("r1", std::string(70 * 1024, 'x')).empty());
+  EXPECT_EQ(metrics_.rejectedForTest("oversized"), 1);
+
+  // Another major version: refused with a bye that says why.
+  auto replies = send("r1", encodeFrom("r1", hello("r1"), 2));
+  ASSERT_EQ(replies.size(), 1u);
+  ASSERT_EQ(replies[0].type(), protocol::MessageType::kBye);
+  EXPECT_NE(std::get<protocol::Bye>(replies[0].body).reason.find("incompatible protocol version 2"),
+            std::string::npos);
+  EXPECT_EQ(metrics_.rejectedForTest("bad_version"), 1);
+
+  // A message claiming to be from another agent.
+  EXPECT_TRUE(send("r1", encodeFrom("r2", report(2))).empty());
+  EXPECT_EQ(metrics_.rejectedForTest("identity_mismatch"), 1);
+
+  // Agents may not send controller messages.
+  EXPECT_TRUE(send("r1", encodeFrom("r1", protocol::Welcome{})).empty());
+  EXPECT_EQ(metrics_.rejectedForTest("unexpected_type"), 1);
+
+  // Multi-frame message.
+  Store::Batch batch;
+  std::vector<Reply> out;
+  core_->handle("r1", encodeFrom("r1", report(3)), 1, batch, out);
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(metrics_.rejectedForTest("malformed"), 2);
+
+  // Nothing stored was lost and the agent still works.
+  EXPECT_EQ(registry_.get("r1")->last_seq, 1u);
+  auto ok = send("r1", encodeFrom("r1", report(2)));
+  EXPECT_EQ(std::get<protocol::Ack>(ok[0].body).error, "");
+  EXPECT_EQ(store_->readHistory("r1", 0, 10)->size(), 2u);
+}
+
+TEST_F(IngestCoreTest, SilentAgentBecomesSuspectThenLostAndAliveAfterHelloAgain) {
+  send("r1", encodeFrom("r1", hello("r1")));
+  send("r2", encodeFrom("r2", hello("r2")));
+  for (int i = 1; i <= 4; ++i) {
+    clock_.advance(milliseconds(1000));
+    send("r2", encodeFrom("r2", report(i)));
+    sweep();
+  }
+  EXPECT_EQ(registry_.get("r1")->liveness, Liveness::kSuspect);
+  EXPECT_EQ(registry_.get("r2")->liveness, Liveness::kAlive);
+  clock_.advance(milliseconds(1500));
+  send("r2", encodeFrom("r2", report(5)));
+  sweep();
+  EXPECT_EQ(registry_.get("r1")->liveness, Liveness::kLost);
+  EXPECT_EQ(metrics_.transitionsForTest("lost"), 1);
+  EXPECT_EQ((*store_->getAgent("r1"))->liveness, Liveness::kLost);
+
+  // A lost agent must say hello again before its reports count.
+  auto replies = send("r1", encodeFrom("r1", report(1)));
+  EXPECT_EQ(std::get<protocol::Ack>(replies[0].body).error, "hello_required");
+  send("r1", encodeFrom("r1", hello("r1")));
+  EXPECT_EQ(registry_.get("r1")->liveness, Liveness::kAlive);
+  EXPECT_EQ(metrics_.transitionsForTest("alive"), 1);
+}
+
+TEST_F(IngestCoreTest, ResultsForUnknownCommandsAreRefusedSoAgentsStopResending) {
+  send("r1", encodeFrom("r1", hello("r1")));
+  protocol::CommandResult result;
+  result.command_id = "c-1";
+  result.status = "succeeded";
+  auto replies = send("r1", encodeFrom("r1", result));
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(std::get<protocol::Ack>(replies[0].body).error, "rejected");
+}
+
+}  // namespace
+}  // namespace noa::controller
