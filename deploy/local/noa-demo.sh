@@ -17,6 +17,7 @@ ZMQ_PORT=${NOA_DEMO_ZMQ_PORT:-7701}
 REDIS_PORT=${NOA_DEMO_REDIS_PORT:-7379}
 REDIS_REPLICA_PORT=${NOA_DEMO_REDIS_REPLICA_PORT:-7380}
 PG_PORT=${NOA_DEMO_PG_PORT:-7432}
+AGENT_HTTP_PORT=${NOA_DEMO_AGENT_HTTP_PORT:-7711}  # agents' own /health + /metrics: 7711, 7712, 7713
 PG_BIN=/usr/lib/postgresql/15/bin
 URL="http://127.0.0.1:$API_PORT"
 
@@ -75,12 +76,17 @@ up() {
 
   local agent="$BUILD/agent/noa-agent"
   local ctl="tcp://127.0.0.1:$ZMQ_PORT"
+  # Each agent probes its service, reports the CPU and memory of the service's process tree
+  # (from its pidfile) and serves its own /health* and /metrics.
   start agent-redis-primary -- "$agent" --agent-id redis-primary --service redis --kind redis \
-    --service-port "$REDIS_PORT" --controller "$ctl"
+    --service-port "$REDIS_PORT" --controller "$ctl" --service-pidfile "$DIR/pids/redis-primary.pid" \
+    --http-listen "127.0.0.1:$AGENT_HTTP_PORT"
   start agent-redis-replica -- "$agent" --agent-id redis-replica --service redis --kind redis \
-    --service-port "$REDIS_REPLICA_PORT" --controller "$ctl"
+    --service-port "$REDIS_REPLICA_PORT" --controller "$ctl" \
+    --service-pidfile "$DIR/pids/redis-replica.pid" --http-listen "127.0.0.1:$((AGENT_HTTP_PORT + 1))"
   start agent-postgres -- "$agent" --agent-id postgres-primary --service postgres --kind postgres \
-    --service-port "$PG_PORT" --controller "$ctl" \
+    --service-port "$PG_PORT" --controller "$ctl" --service-pidfile "$DIR/pg/postmaster.pid" \
+    --http-listen "127.0.0.1:$((AGENT_HTTP_PORT + 2))" \
     --pg-conninfo "host=127.0.0.1 port=$PG_PORT user=postgres dbname=postgres connect_timeout=2"
   wait_for 20 "agents" bash -c "curl -fsS $URL/v1/agents | grep -o '\"state\":\"alive\"' | wc -l | grep -qx 3"
 
@@ -89,7 +95,7 @@ up() {
 noa demo is running (state and logs in $DIR).
   REST API     $URL   (try: curl $URL/v1/agents)
   agents       ZeroMQ on tcp://127.0.0.1:$ZMQ_PORT
-  metrics      $URL/metrics
+  metrics      $URL/metrics   (agents: http://127.0.0.1:$AGENT_HTTP_PORT/metrics, :$((AGENT_HTTP_PORT + 1)), :$((AGENT_HTTP_PORT + 2)))
   services     redis primary 127.0.0.1:$REDIS_PORT, replica :$REDIS_REPLICA_PORT; postgres 127.0.0.1:$PG_PORT
 
 Try:
