@@ -7,7 +7,7 @@
 #include <optional>
 
 #include "agent/collectors/cgroup_files.h"
-#include "agent/collectors/metric_names.h"
+#include "common/protocol/metric_names.h"
 #include "agent/collectors/small_file.h"
 
 namespace noa::agent {

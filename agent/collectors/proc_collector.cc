@@ -9,7 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "agent/collectors/metric_names.h"
+#include "common/protocol/metric_names.h"
 #include "agent/collectors/proc_files.h"
 #include "agent/collectors/small_file.h"
 

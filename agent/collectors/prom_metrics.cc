@@ -6,7 +6,7 @@
 #include <optional>
 #include <string_view>
 
-#include "agent/collectors/metric_names.h"
+#include "common/protocol/metric_names.h"
 
 namespace noa::agent {
 namespace {

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "agent/probes/probe_spec.h"
 #include "common/stop_token.h"
@@ -43,15 +44,22 @@ CheckOutcome checkExec(const Exec& exec, std::chrono::milliseconds timeout,
                        const StopToken* cancel = nullptr);
 
 // Connects (libpq, non-blocking, so the whole attempt is bounded by `timeout` at millisecond
-// precision), runs SELECT 1, then reads the facts: role (pg_is_in_recovery), server_version and
-// the WAL positions (lsn; plus receive_lsn and replay_lsn on a replica).
+// precision), then sends SELECT 1 and the facts query in one round trip; SELECT 1 alone decides
+// success. Facts: role (pg_is_in_recovery), server_version, timeline, connected_replicas, and
+// lsn (primary: pg_current_wal_lsn; replica: replay_lsn) plus, on a replica, receive_lsn,
+// replay_lsn, replication_lag_bytes and replication_lag_seconds. How each is computed, and what
+// an unprivileged role sees, is written down with the query in postgres_check.cc.
 CheckOutcome checkPostgres(const PostgresCheck& pg, std::chrono::milliseconds timeout);
 
-// Connects (hiredis), AUTH when a password is set, PING must answer PONG (LOADING, NOAUTH and
-// other errors are failures), then INFO replication: role (master -> primary, slave -> replica),
-// master_repl_offset, connected_slaves, and on a replica master_link_status and
-// slave_repl_offset.
+// Connects (hiredis), then pipelines AUTH (when a password is set), PING, INFO replication and
+// INFO memory in one round trip. PING must answer PONG (LOADING, NOAUTH and other errors are
+// failures). Facts: see redisFactsFromInfo.
 CheckOutcome checkRedis(const RedisCheck& redis, std::chrono::milliseconds timeout);
+
+// The facts in redis INFO text (sections concatenated): role (master -> primary, slave ->
+// replica), master_repl_offset, connected_slaves, used_memory, and on a replica master_host,
+// master_port, master_link_status and slave_repl_offset. Values are copied as redis prints them.
+ServiceFacts redisFactsFromInfo(std::string_view info);
 
 // Dispatches on the handler type.
 CheckOutcome runCheck(const ProbeHandler& handler, std::chrono::milliseconds timeout,

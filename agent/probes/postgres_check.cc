@@ -20,12 +20,59 @@ struct PgConnCloser {
 };
 using PgConn = std::unique_ptr<PGconn, PgConnCloser>;
 
-// The server's facts in one statement. pg_current_wal_lsn() raises an error during recovery, so
-// it is only evaluated on a primary (CASE does not fold volatile functions).
-constexpr const char* kFactsQuery =
-    "SELECT pg_is_in_recovery(), current_setting('server_version'), "
-    "CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END, "
-    "pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text";
+// Liveness and facts in one round trip: a simple-query multi-statement sends both at once, and
+// the SELECT 1 answers even when the facts statement fails (its result arrives first).
+//
+// - pg_current_wal_lsn() and pg_walfile_name() raise an error during recovery, so they only run
+//   on a primary (CASE does not fold volatile functions; the CTEs are MATERIALIZED so that
+//   recovery state and positions are each read once and agree with each other).
+// - timeline: on a primary the WAL insert timeline, from the current WAL file name. It needs no
+//   privilege and is right at once after a promotion, while pg_control_checkpoint() keeps the
+//   old timeline until the next checkpoint. On a replica the walreceiver's received_tli (NULL
+//   without pg_read_all_stats, or while not streaming), else the last restartpoint's timeline.
+// - replication_lag_bytes: replay is compared with the primary's position as last reported to
+//   the walreceiver (latest_end_lsn) when visible, else with what was received; so it covers
+//   WAL not yet received, as far as the replica knows. NULL when nothing was ever received.
+// - replication_lag_seconds: age of the last replayed transaction, 0 when there is no byte lag
+//   (an idle primary writes no transactions, so the age alone would grow forever).
+// - connected_replicas: walsenders that are not base backups (on a replica: its cascaded
+//   replicas).
+constexpr const char* kProbeSql = R"sql(SELECT 1;
+WITH r AS MATERIALIZED (
+  SELECT pg_is_in_recovery() AS standby, pg_last_wal_receive_lsn() AS receive_lsn,
+         pg_last_wal_replay_lsn() AS replay_lsn, pg_last_xact_replay_timestamp() AS replay_ts),
+w AS MATERIALIZED (SELECT received_tli, latest_end_lsn FROM pg_stat_wal_receiver),
+f AS MATERIALIZED (
+  SELECT r.*, CASE WHEN r.standby THEN NULL ELSE pg_current_wal_lsn() END AS lsn,
+         CASE WHEN r.standby THEN pg_wal_lsn_diff(
+           greatest((SELECT latest_end_lsn FROM w), r.receive_lsn), r.replay_lsn) END AS lag
+  FROM r)
+SELECT standby, current_setting('server_version'), lsn::text, receive_lsn::text,
+  replay_lsn::text,
+  CASE WHEN NOT standby THEN ('x' || left(pg_walfile_name(lsn), 8))::bit(32)::int
+       ELSE coalesce((SELECT received_tli FROM w),
+                     CASE WHEN has_function_privilege('pg_control_checkpoint()', 'EXECUTE')
+                          THEN (pg_control_checkpoint()).timeline_id END) END,
+  (SELECT count(*) FROM pg_stat_replication WHERE state IS DISTINCT FROM 'backup'),
+  CASE WHEN lag < 0 THEN 0 ELSE lag END::bigint,
+  CASE WHEN lag <= 0 THEN 0
+       WHEN replay_ts IS NOT NULL
+         THEN round(greatest(0, extract(epoch FROM now() - replay_ts)), 3) END
+FROM f)sql";
+
+// The facts statement's columns.
+enum Column : size_t {
+  kStandby,
+  kServerVersion,
+  kLsn,
+  kReceiveLsn,
+  kReplayLsn,
+  kTimeline,
+  kConnectedReplicas,
+  kLagBytes,
+  kLagSeconds,
+  kColumnCount,
+};
 
 // libpq's messages span lines ("...failed: Connection refused\n\tIs the server running...");
 // a detail is one line.
@@ -61,10 +108,11 @@ bool waitSocket(PGconn* conn, bool for_write, SteadyTime deadline) {
   }
 }
 
-// Runs `sql` and returns its first row (NULLs as nullopt).
-Result<Row> queryRow(PGconn* conn, const char* sql, SteadyTime deadline) {
+// Sends `sql` (one or more statements) and returns, per statement that ran, its first row (NULLs
+// as nullopt) or its error. Fails as a whole only when the server cannot be heard in time.
+Result<std::vector<Result<Row>>> queryRows(PGconn* conn, const char* sql, SteadyTime deadline) {
   if (PQsendQuery(conn, sql) == 0) return Status::Unavailable(pgError(conn));
-  std::optional<Result<Row>> first;
+  std::vector<Result<Row>> rows;
   while (true) {
     while (PQisBusy(conn) != 0) {
       if (!waitSocket(conn, false, deadline)) return Status::DeadlineExceeded("query timed out");
@@ -72,27 +120,48 @@ Result<Row> queryRow(PGconn* conn, const char* sql, SteadyTime deadline) {
     }
     PGresult* res = PQgetResult(conn);
     if (res == nullptr) break;
-    if (!first) {
-      if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        first = Status::Unavailable(oneLine(PQresultErrorMessage(res)));
-      } else if (PQntuples(res) < 1) {
-        first = Status::Internal("no row returned");
-      } else {
-        Row row;
-        for (int c = 0; c < PQnfields(res); ++c) {
-          if (PQgetisnull(res, 0, c) != 0) {
-            row.emplace_back(std::nullopt);
-          } else {
-            row.emplace_back(PQgetvalue(res, 0, c));
-          }
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+      rows.emplace_back(Status::Unavailable(oneLine(PQresultErrorMessage(res))));
+    } else if (PQntuples(res) < 1) {
+      rows.emplace_back(Status::Internal("no row returned"));
+    } else {
+      Row row;
+      for (int c = 0; c < PQnfields(res); ++c) {
+        if (PQgetisnull(res, 0, c) != 0) {
+          row.emplace_back(std::nullopt);
+        } else {
+          row.emplace_back(PQgetvalue(res, 0, c));
         }
-        first = std::move(row);
       }
+      rows.emplace_back(std::move(row));
     }
     PQclear(res);
   }
-  if (!first) return Status::Internal("no result");
-  return std::move(*first);
+  if (rows.empty()) return Status::Internal("no result");
+  return rows;
+}
+
+ServiceFacts factsFromRow(const Row& row) {
+  ServiceFacts f;
+  const bool replica = row[kStandby].value_or("f") == "t";
+  f.role = replica ? "replica" : "primary";
+  auto set = [&](const char* key, Column column) {
+    if (row[column]) f.attributes[key] = *row[column];
+  };
+  set("server_version", kServerVersion);
+  set("timeline", kTimeline);
+  set("connected_replicas", kConnectedReplicas);
+  if (replica) {
+    set("receive_lsn", kReceiveLsn);
+    set("replay_lsn", kReplayLsn);
+    // What a failover compares: how far this replica has applied.
+    set("lsn", kReplayLsn);
+    set("replication_lag_bytes", kLagBytes);
+    set("replication_lag_seconds", kLagSeconds);
+  } else {
+    set("lsn", kLsn);
+  }
+  return f;
 }
 
 void ignoreNotice(void*, const char*) {}
@@ -139,35 +208,32 @@ CheckOutcome checkPostgres(const PostgresCheck& pg, milliseconds timeout) {
     polled = PQconnectPoll(conn.get());
   }
 
-  auto alive = queryRow(conn.get(), "SELECT 1", deadline);
+  auto results = queryRows(conn.get(), kProbeSql, deadline);
+  if (!results.ok()) {
+    out.detail = "SELECT 1: " + results.status().message();
+    return out;
+  }
+  const Result<Row>& alive = results->front();
   if (!alive.ok()) {
     out.detail = "SELECT 1: " + alive.status().message();
     return out;
   }
   out.success = true;
 
-  auto facts = queryRow(conn.get(), kFactsQuery, deadline);
-  if (!facts.ok() || facts->size() < 5) {
+  const Result<Row>* facts = results->size() > 1 ? &(*results)[1] : nullptr;
+  if (facts == nullptr || !facts->ok() || (*facts)->size() < kColumnCount) {
     // The server answers queries, so it is up; the facts are just missing this time.
-    out.detail = "up; facts unavailable: " +
-                 (facts.ok() ? std::string("short row") : facts.status().message());
+    out.detail = "up; facts unavailable: " + (facts == nullptr ? std::string("no result")
+                                              : !facts->ok()   ? facts->status().message()
+                                                               : std::string("short row"));
     return out;
   }
-  const Row& row = *facts;
-  const bool replica = row[0].value_or("f") == "t";
-  ServiceFacts& f = *out.facts;
-  f.role = replica ? "replica" : "primary";
-  if (row[1]) f.attributes["server_version"] = *row[1];
-  if (replica) {
-    if (row[3]) f.attributes["receive_lsn"] = *row[3];
-    if (row[4]) f.attributes["replay_lsn"] = *row[4];
-    // What a failover compares: how far this replica has applied.
-    if (row[4]) f.attributes["lsn"] = *row[4];
-  } else if (row[2]) {
-    f.attributes["lsn"] = *row[2];
-  }
+  *out.facts = factsFromRow(**facts);
+  const ServiceFacts& f = *out.facts;
   out.detail = f.role;
-  if (f.attributes.count("lsn")) out.detail += ", lsn " + f.attributes["lsn"];
+  if (auto lsn = f.attributes.find("lsn"); lsn != f.attributes.end()) {
+    out.detail += ", lsn " + lsn->second;
+  }
   return out;
 }
 

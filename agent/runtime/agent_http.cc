@@ -17,7 +17,10 @@ void answer(httplib::Response& res, bool ok, const char* what) {
 }  // namespace
 
 AgentHttp::AgentHttp(prometheus::Registry& registry, AgentHealthFlags flags)
-    : registry_(registry), flags_(std::move(flags)), server_(std::make_unique<httplib::Server>()) {}
+    : registry_(registry), flags_(std::move(flags)), server_(std::make_unique<httplib::Server>()) {
+  // Health checks and scrapes are rare and quick; cpp-httplib's default pool is 8+ threads.
+  server_->new_task_queue = [] { return new httplib::ThreadPool(2); };
+}
 
 AgentHttp::~AgentHttp() { stop(); }
 

@@ -1,7 +1,6 @@
 #include "agent/runtime/agent_runtime.h"
 
 #include <prometheus/registry.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -18,30 +17,11 @@
 #include "agent/runtime/probe_report_source.h"
 #include "agent/session/session.h"
 #include "common/log.h"
+#include "common/signal_watcher.h"
 #include "common/stop_token.h"
 
 namespace noa::agent {
 namespace {
-
-// Blocks SIGINT/SIGTERM in every thread (call before starting any) and turns them into a stop
-// request on a dedicated thread, so no work happens inside a signal handler.
-std::thread startSignalWatcher(StopToken& stop) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  return std::thread([set, &stop] {
-    while (!stop.stopRequested()) {
-      timespec timeout{0, 200'000'000};
-      const int sig = sigtimedwait(&set, nullptr, &timeout);
-      if (sig == SIGINT || sig == SIGTERM) {
-        log::info("stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
-        stop.requestStop();
-      }
-    }
-  });
-}
 
 MetricsConfig metricsConfig(const AgentConfig& config) {
   MetricsConfig m;
@@ -147,14 +127,12 @@ int runAgent(const AgentConfig& config) {
   probes.start();
   metrics_worker.start();
   session_running.store(true);
-  std::thread session_thread([&] { session.run(stop); });
   log::info("ready", {{"agent_id", config.agent_id},
                       {"controller", config.controller},
                       {"probes", specs->size()}});
 
-  while (stop.waitFor(std::chrono::seconds(1))) {
-  }
-  session_thread.join();  // says bye on its way out
+  // The session runs on the main thread, which has nothing else to do: one thread fewer.
+  session.run(stop);  // returns once stop is requested, after saying bye
   session_running.store(false);
   probes.stop();
   metrics_worker.stop();

@@ -1,5 +1,7 @@
 #include "controller/api/agent_json.h"
 
+#include <cmath>
+
 #include "common/clock.h"
 
 namespace noa::controller::api {
@@ -86,6 +88,15 @@ json agentJson(const AgentRecord& agent) {
 json historyEntryJson(const HistoryEntry& entry) {
   return {
       {"ts", timestampJson(entry.ts_ms)}, {"seq", entry.seq}, {"report", reportJson(entry.report)}};
+}
+
+std::optional<double> metricValue(const protocol::Report& report, std::string_view name) {
+  std::optional<double> value;
+  for (const auto& m : report.metrics) {
+    if (m.name == name) value = m.value;
+  }
+  if (value && !std::isfinite(*value)) return std::nullopt;
+  return value;
 }
 
 }  // namespace noa::controller::api

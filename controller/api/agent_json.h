@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string_view>
 
 #include "common/protocol/messages.h"
 #include "controller/registry/agent_record.h"
@@ -19,6 +21,10 @@ nlohmann::json metricsJson(const std::vector<protocol::Metric>& metrics);
 nlohmann::json reportJson(const protocol::Report& report);
 nlohmann::json agentJson(const AgentRecord& agent);
 nlohmann::json historyEntryJson(const HistoryEntry& entry);
+
+// The report's value of one metric (the last one when reported twice); none when absent or not
+// a finite number (JSON has no NaN).
+std::optional<double> metricValue(const protocol::Report& report, std::string_view name);
 
 // "healthy" | "unhealthy" | "starting" | "unknown" (no report yet).
 std::string healthState(const AgentRecord& agent);

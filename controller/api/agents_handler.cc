@@ -25,6 +25,27 @@ Result<size_t> parseLimit(const std::optional<std::string>& text) {
   return limit;
 }
 
+struct HistoryQuery {
+  int64_t since_ms = 0;
+  size_t limit = kHistoryDefaultLimit;
+};
+
+// since= and limit=, shared by history and metric series; a 400 problem when either is bad.
+std::optional<ApiResponse> parseHistoryQuery(const ApiRequest& request, HistoryQuery& query) {
+  if (auto text = request.queryParam("since")) {
+    Result<int64_t> since = parseTimestamp(*text);
+    if (!since.ok()) {
+      return badParameter("since", "since must be an RFC 3339 timestamp or unix milliseconds: " +
+                                       since.status().message());
+    }
+    query.since_ms = *since;
+  }
+  Result<size_t> limit = parseLimit(request.queryParam("limit"));
+  if (!limit.ok()) return badParameter("limit", limit.status().message());
+  query.limit = *limit;
+  return std::nullopt;
+}
+
 }  // namespace
 
 ApiResponse handleListAgents(const ApiContext& context, const ApiRequest& request) {
@@ -54,24 +75,36 @@ ApiResponse handleGetAgent(const ApiContext& context, const ApiRequest& request)
 
 ApiResponse handleAgentHistory(const ApiContext& context, const ApiRequest& request) {
   const std::string& id = request.path_params.at("id");
-  int64_t since_ms = 0;
-  if (auto text = request.queryParam("since")) {
-    Result<int64_t> since = parseTimestamp(*text);
-    if (!since.ok()) {
-      return badParameter("since", "since must be an RFC 3339 timestamp or unix milliseconds: " +
-                                       since.status().message());
-    }
-    since_ms = *since;
-  }
-  Result<size_t> limit = parseLimit(request.queryParam("limit"));
-  if (!limit.ok()) return badParameter("limit", limit.status().message());
+  HistoryQuery query;
+  if (auto bad = parseHistoryQuery(request, query)) return *bad;
   if (!context.state.agent(id)) return unknownAgent(id);
 
-  Result<std::vector<HistoryEntry>> history = context.state.history(id, since_ms, *limit);
+  Result<std::vector<HistoryEntry>> history =
+      context.state.history(id, query.since_ms, query.limit);
   if (!history.ok()) return problemFromStatus(history.status());
   json entries = json::array();
   for (const HistoryEntry& entry : *history) entries.push_back(historyEntryJson(entry));
   return jsonResponse(200, {{"agent", id}, {"entries", std::move(entries)}});
+}
+
+ApiResponse handleAgentMetrics(const ApiContext& context, const ApiRequest& request) {
+  const std::string& id = request.path_params.at("id");
+  const std::string name = request.queryParam("name").value_or("");
+  if (name.empty()) return badParameter("name", "name is required, e.g. cpu_usage_cores");
+  HistoryQuery query;
+  if (auto bad = parseHistoryQuery(request, query)) return *bad;
+  if (!context.state.agent(id)) return unknownAgent(id);
+
+  Result<std::vector<HistoryEntry>> history =
+      context.state.history(id, query.since_ms, query.limit);
+  if (!history.ok()) return problemFromStatus(history.status());
+  json points = json::array();
+  for (const HistoryEntry& entry : *history) {
+    if (std::optional<double> value = metricValue(entry.report, name)) {
+      points.push_back({{"ts", timestampJson(entry.ts_ms)}, {"value", *value}});
+    }
+  }
+  return jsonResponse(200, {{"agent", id}, {"name", name}, {"points", std::move(points)}});
 }
 
 }  // namespace noa::controller::api

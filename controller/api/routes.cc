@@ -20,7 +20,12 @@ constexpr std::array kRoutes = {
     Route{"GET", "/v1/agents/{id}", false, "One agent", &handleGetAgent},
     Route{"GET", "/v1/agents/{id}/history", false, "Stored reports of one agent",
           &handleAgentHistory},
-    Route{"GET", "/v1/services", false, "Agents grouped by service", &handleListServices},
+    Route{"GET", "/v1/agents/{id}/metrics", false, "One metric's values from stored reports",
+          &handleAgentMetrics},
+    Route{"GET", "/v1/services", false, "Agents grouped by service, with aggregates",
+          &handleListServices},
+    Route{"GET", "/v1/services/{name}", false, "One service: members, aggregates, replication",
+          &handleGetService},
     Route{"GET", "/metrics", false, "Prometheus metrics of the controller", &handleMetrics},
 };
 

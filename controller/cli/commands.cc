@@ -31,8 +31,14 @@ constexpr CommandSpec kCommands[] = {
     {"agents", "agents [--service S] [--state alive|suspect|lost]", 0, "list agents"},
     {"agent", "agent ID", 1, "one agent: registry facts, health, probes, metrics"},
     {"services", "services", 0, "agents grouped by service"},
+    {"service", "service NAME", 1,
+     "one service: aggregates, primary, and each member's role, state, health and lag"},
+    {"top", "top", 0,
+     "per service: replicas, ready, CPU and memory (avg/max), requests and other rates"},
     {"history", "history ID [--since T] [--limit N]", 1,
      "stored reports of one agent (T: RFC 3339 or unix ms; N: 1..10000, default 100)"},
+    {"metric", "metric ID NAME [--since T] [--limit N]", 2,
+     "one metric's values in the stored reports of one agent (T, N: as for history)"},
 };
 
 const CommandSpec* findCommand(const std::string& name) {
@@ -60,7 +66,7 @@ po::options_description commandFlags(const std::string& command) {
   if (command == "agents") {
     desc.add_options()("service", po::value<std::string>(), "only agents of this service")(
         "state", po::value<std::string>(), "only agents in this state: alive | suspect | lost");
-  } else if (command == "history") {
+  } else if (command == "history" || command == "metric") {
     desc.add_options()("since", po::value<std::string>(), "entries at or after T")(
         "limit", po::value<std::string>(), "at most N entries");
   }
@@ -156,10 +162,10 @@ Status parseInvocation(int argc, const char* const* argv, Invocation& inv) {
   }
   const CommandSpec& spec = *findCommand(inv.command);
   if (inv.positionals.size() != spec.positionals) {
-    return Status::InvalidArgument(
-        "'" + inv.command + "' takes " +
-        (spec.positionals == 0 ? std::string("no arguments") : std::string("one agent ID")) + ": " +
-        spec.synopsis);
+    std::string count = std::to_string(spec.positionals) + " arguments";
+    if (spec.positionals == 0) count = "no arguments";
+    if (spec.positionals == 1) count = "one argument";
+    return Status::InvalidArgument("'" + inv.command + "' takes " + count + ": " + spec.synopsis);
   }
   return Status::Ok();
 }
@@ -196,10 +202,19 @@ class Runner {
                   [this](const json& b) { return renderAgent(b, now_ms_); });
     }
     if (c == "services") return show("/v1/services", renderServices);
-    std::string target = "/v1/agents/" + urlEncode(inv_.positionals[0]) + "/history";
+    if (c == "service") {
+      return show("/v1/services/" + urlEncode(inv_.positionals[0]), renderService);
+    }
+    if (c == "top") return show("/v1/services", renderTop);
+    std::string target = "/v1/agents/" + urlEncode(inv_.positionals[0]);
+    if (c == "metric") {
+      target += "/metrics?name=" + urlEncode(inv_.positionals[1]);
+    } else {
+      target += "/history";
+    }
     addQuery(target, inv_.local, "since");
     addQuery(target, inv_.local, "limit");
-    return show(target, renderHistory);
+    return show(target, c == "metric" ? Renderer(renderMetricSeries) : Renderer(renderHistory));
   }
 
  private:
@@ -303,7 +318,8 @@ int usageError(std::ostream& err, const std::string& reason) {
   err << "noactl: " << reason << "\n"
       << "usage: noactl [--controller URL] [--output table|json] [--timeout 5s] COMMAND\n"
          "commands: status | agents [--service S] [--state S] | agent ID | services |\n"
-         "          history ID [--since T] [--limit N]\n"
+         "          service NAME | top | history ID [--since T] [--limit N] |\n"
+         "          metric ID NAME [--since T] [--limit N]\n"
          "Run 'noactl --help' for details.\n";
   return kExitUsage;
 }

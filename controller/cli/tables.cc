@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <optional>
 #include <sstream>
+#include <string_view>
 
 #include "controller/api/time_param.h"
 
@@ -55,6 +58,42 @@ std::string formatSeconds(int64_t seconds) {
 std::string withAge(const json& timestamp, int64_t now_ms) {
   if (!timestamp.is_string()) return "-";
   return timestamp.get<std::string>() + " (" + formatAge(timestamp, now_ms) + ")";
+}
+
+std::string printf1(const char* format, double value) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), format, value);
+  return buf;
+}
+
+// "avg/max" of an Aggregate as percentages, "-" when nothing was counted.
+std::string percentPair(const json& aggregate) {
+  const json& avg = member(aggregate, "avg");
+  if (!avg.is_number()) return "-";
+  return formatPercent(avg) + "/" + formatPercent(member(aggregate, "max"));
+}
+
+std::string percentLine(const json& aggregate) {
+  const json& avg = member(aggregate, "avg");
+  if (!avg.is_number()) return "-";
+  const std::string count = text(aggregate, "count");
+  return "avg " + formatPercent(avg) + ", max " + formatPercent(member(aggregate, "max")) +
+         " over " + count + (count == "1" ? " replica" : " replicas");
+}
+
+constexpr std::string_view kPerSecond = "_per_second";
+constexpr std::string_view kRequestsPerSecond = "requests_per_second";
+
+std::string lagText(const json& m) {
+  const json& bytes = member(m, "lag_bytes");
+  const json& seconds = member(m, "lag_seconds");
+  if (!bytes.is_number() && !seconds.is_number()) return "-";
+  std::string out = bytes.is_number() ? formatBytes(bytes) : "";
+  if (seconds.is_number()) {
+    const std::string s = formatNumber(seconds) + "s";
+    out = out.empty() ? s : out + " (" + s + ")";
+  }
+  return out;
 }
 
 }  // namespace
@@ -212,6 +251,127 @@ Result<std::string> renderServices(const json& body) {
   }
   return renderTable(
       {"NAME", "KIND", "AGENTS", "ALIVE", "SUSPECT", "LOST", "HEALTHY", "READY", "MEMBERS"}, rows);
+}
+
+std::string formatPercent(const json& ratio) {
+  if (!ratio.is_number()) return "-";
+  return printf1("%.1f%%", ratio.get<double>() * 100);
+}
+
+std::string formatBytes(const json& bytes) {
+  if (!bytes.is_number()) return "-";
+  double value = bytes.get<double>();
+  if (std::fabs(value) < 1024) return printf1("%.0f B", value);
+  for (const char* unit : {" KiB", " MiB", " GiB", " TiB"}) {
+    value /= 1024;
+    if (std::fabs(value) < 1024 || std::string_view(unit) == " TiB") {
+      return printf1("%.1f", value) + unit;
+    }
+  }
+  return "-";
+}
+
+std::string formatNumber(const json& value) {
+  if (!value.is_number()) return "-";
+  const double v = value.get<double>();
+  const double a = std::fabs(v);
+  if (a >= 1e9) return printf1("%.1fG", v / 1e9);
+  if (a >= 1e6) return printf1("%.1fM", v / 1e6);
+  if (a >= 1e4) return printf1("%.1fk", v / 1e3);
+  if (v == std::floor(v)) return printf1("%.0f", v);
+  std::string out = printf1(a >= 100 ? "%.1f" : "%.2f", v);
+  while (out.back() == '0') out.pop_back();
+  if (out.back() == '.') out.pop_back();
+  return out;
+}
+
+Result<std::string> renderService(const json& service) {
+  NOA_RETURN_IF_ERROR(expectObject(service, "a service object"));
+  NOA_ASSIGN_OR_RETURN(const json* members, arrayField(service, "members"));
+  std::vector<std::pair<std::string, std::string>> lines = {
+      {"service", text(service, "name") + " (kind " + text(service, "kind") + ")"},
+      {"replicas", text(service, "agents") + " known, " + text(service, "alive") + " alive, " +
+                       text(service, "suspect") + " suspect, " + text(service, "lost") + " lost; " +
+                       text(service, "ready") + " ready, " + text(service, "healthy") + " healthy"},
+  };
+  const json& replication = member(service, "replication");
+  if (replication.is_object()) {
+    std::string primary = text(replication, "primary");
+    const json& primaries = member(replication, "primaries");
+    if (primaries.is_array() && primaries.size() > 1) {
+      primary = "conflict:";
+      for (const json& p : primaries)
+        primary += " " + (p.is_string() ? p.get<std::string>() : p.dump());
+    } else if (primary == "-") {
+      primary = "none";
+    }
+    lines.push_back({"primary", primary});
+    lines.push_back({"max lag", formatBytes(member(replication, "max_lag_bytes"))});
+  }
+  lines.push_back({"cpu", percentLine(member(service, "cpu_ratio"))});
+  lines.push_back({"memory", percentLine(member(service, "memory_ratio"))});
+  std::ostringstream out;
+  out << renderKeyValues(lines);
+
+  std::vector<Row> rows;
+  for (const json& m : *members) {
+    rows.push_back({text(m, "id"), text(m, "host"), text(m, "role"), text(m, "state"),
+                    text(m, "health"), lagText(m)});
+  }
+  out << "\n" << renderTable({"MEMBER", "HOST", "ROLE", "STATE", "HEALTH", "LAG"}, rows);
+
+  const json& metrics = member(service, "metrics");
+  if (metrics.is_object() && !metrics.empty()) {
+    std::vector<Row> metric_rows;
+    for (const auto& [name, aggregate] : metrics.items()) {
+      metric_rows.push_back({name, formatNumber(member(aggregate, "sum")),
+                             formatNumber(member(aggregate, "avg")),
+                             formatNumber(member(aggregate, "max")), text(aggregate, "count")});
+    }
+    out << "\n" << renderTable({"METRIC", "SUM", "AVG", "MAX", "REPLICAS"}, metric_rows);
+  }
+  return out.str();
+}
+
+Result<std::string> renderTop(const json& body) {
+  NOA_ASSIGN_OR_RETURN(const json* services, arrayField(body, "services"));
+  if (services->empty()) return std::string("no services\n");
+  std::vector<Row> rows;
+  for (const json& s : *services) {
+    std::optional<double> rps;
+    std::string rates;
+    const json& metrics = member(s, "metrics");
+    if (metrics.is_object()) {
+      for (const auto& [name, aggregate] : metrics.items()) {
+        const json& sum = member(aggregate, "sum");
+        if (!sum.is_number() || !std::string_view(name).ends_with(kPerSecond)) continue;
+        if (std::string_view(name).ends_with(kRequestsPerSecond)) {
+          rps = rps.value_or(0) + sum.get<double>();
+          continue;
+        }
+        if (!rates.empty()) rates += " ";
+        rates += name.substr(0, name.size() - kPerSecond.size()) + "=" + formatNumber(sum) + "/s";
+      }
+    }
+    rows.push_back({text(s, "name"), text(s, "agents"), text(s, "ready"),
+                    percentPair(member(s, "cpu_ratio")), percentPair(member(s, "memory_ratio")),
+                    rps ? formatNumber(*rps) : "-", rates.empty() ? "-" : rates});
+  }
+  return renderTable(
+      {"SERVICE", "REPLICAS", "READY", "CPU(AVG/MAX)", "MEM(AVG/MAX)", "RPS", "RATES"}, rows);
+}
+
+Result<std::string> renderMetricSeries(const json& body) {
+  NOA_ASSIGN_OR_RETURN(const json* points, arrayField(body, "points"));
+  if (points->empty()) {
+    return "no values of " + text(body, "name") + " for agent " + text(body, "agent") + "\n";
+  }
+  std::vector<Row> rows;
+  for (const json& p : *points) {
+    const json& value = member(p, "value");
+    rows.push_back({text(p, "ts"), value.is_number() ? value.dump() : text(p, "value")});
+  }
+  return renderTable({"TIME", "VALUE"}, rows);
 }
 
 Result<std::string> renderHistory(const json& body) {

@@ -29,6 +29,20 @@ Result<std::string> renderStatus(const nlohmann::json& health, int64_t now_ms);
 Result<std::string> renderAgents(const nlohmann::json& agents, int64_t now_ms);
 Result<std::string> renderAgent(const nlohmann::json& agent, int64_t now_ms);
 Result<std::string> renderServices(const nlohmann::json& services);
+// GET /v1/services/{name} as `patronictl list` shows a cluster: aggregate lines, then MEMBER
+// HOST ROLE STATE HEALTH LAG, then the summed / averaged metrics.
+Result<std::string> renderService(const nlohmann::json& service);
+// GET /v1/services as one line per service: REPLICAS READY CPU(AVG/MAX) MEM(AVG/MAX) RPS (the
+// summed *requests_per_second) and the other summed *_per_second rates.
+Result<std::string> renderTop(const nlohmann::json& services);
 Result<std::string> renderHistory(const nlohmann::json& history);
+Result<std::string> renderMetricSeries(const nlohmann::json& series);
+
+// "12.5%" from a ratio; "-" for null.
+std::string formatPercent(const nlohmann::json& ratio);
+// "0 B", "512 B", "4.0 KiB", "1.5 MiB", ...; "-" for null.
+std::string formatBytes(const nlohmann::json& bytes);
+// "12", "0.25", "1.5k", "3.2M": short numbers for narrow columns; "-" for null.
+std::string formatNumber(const nlohmann::json& value);
 
 }  // namespace noa::cli

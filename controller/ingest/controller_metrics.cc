@@ -81,4 +81,96 @@ double ControllerMetrics::transitionsForTest(std::string_view to_state) {
   return transitions_.Add({{"to", std::string(to_state)}}).Value();
 }
 
+namespace {
+
+prometheus::Family<prometheus::Gauge>& gauge(prometheus::Registry& registry, const char* name,
+                                             const char* help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(registry);
+}
+
+}  // namespace
+
+void ServiceMetrics::ScrapedFamily::replace(const std::map<prometheus::Labels, double>& values) {
+  for (auto it = series_.begin(); it != series_.end();) {
+    if (values.count(it->first) == 0) {
+      family_.Remove(it->second);
+      it = series_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const auto& [labels, value] : values) {
+    auto [it, inserted] = series_.try_emplace(labels, nullptr);
+    if (inserted) it->second = &family_.Add(labels);
+    it->second->Set(value);
+  }
+}
+
+ServiceMetrics::ServiceMetrics(prometheus::Registry& registry)
+    : replicas_(gauge(registry, "noa_service_replicas",
+                      "Agents of a service: known, alive (not suspect or lost), ready")),
+      cpu_avg_(gauge(registry, "noa_service_cpu_ratio_avg",
+                     "Average CPU use of a service's ready alive replicas, as a ratio of their "
+                     "limit (or of one core)")),
+      cpu_max_(gauge(registry, "noa_service_cpu_ratio_max",
+                     "Highest CPU use among a service's ready alive replicas (ratio)")),
+      memory_avg_(gauge(registry, "noa_service_memory_ratio_avg",
+                        "Average memory use of a service's ready alive replicas, as a ratio of "
+                        "their limit")),
+      memory_max_(gauge(registry, "noa_service_memory_ratio_max",
+                        "Highest memory use among a service's ready alive replicas (ratio)")),
+      // Not "_sum": that suffix belongs to histograms and summaries (promtool refuses it here).
+      metric_sum_(gauge(registry, "noa_service_metric_summed",
+                        "A reported metric summed over a service's ready alive replicas")),
+      metric_avg_(gauge(registry, "noa_service_metric_avg",
+                        "A reported metric averaged over a service's ready alive replicas")),
+      primaries_(gauge(registry, "noa_service_primaries",
+                       "Members of a replicated service reporting primary, lost ones excluded")),
+      lag_max_(gauge(registry, "noa_service_replication_lag_bytes_max",
+                     "Largest replication lag among a service's replicas, in bytes")) {}
+
+void ServiceMetrics::update(const std::vector<ServiceView>& services) {
+  std::map<prometheus::Labels, double> replicas, cpu_avg, cpu_max, memory_avg, memory_max,
+      metric_sum, metric_avg, primaries, lag_max;
+  for (const ServiceView& s : services) {
+    const prometheus::Labels service = {{"service", s.name}};
+    auto with = [&service](const char* key, const std::string& value) {
+      prometheus::Labels labels = service;
+      labels[key] = value;
+      return labels;
+    };
+    replicas[with("state", "known")] = static_cast<double>(s.known);
+    replicas[with("state", "alive")] = static_cast<double>(s.alive);
+    replicas[with("state", "ready")] = static_cast<double>(s.ready);
+    if (s.cpu_ratio.count > 0) {
+      cpu_avg[service] = s.cpu_ratio.avg;
+      cpu_max[service] = s.cpu_ratio.max;
+    }
+    if (s.memory_ratio.count > 0) {
+      memory_avg[service] = s.memory_ratio.avg;
+      memory_max[service] = s.memory_ratio.max;
+    }
+    for (const auto& [name, aggregate] : s.metrics) {
+      if (aggregate.count == 0) continue;
+      metric_sum[with("metric", name)] = aggregate.sum;
+      metric_avg[with("metric", name)] = aggregate.avg;
+    }
+    if (s.replication) {
+      primaries[service] = static_cast<double>(s.replication->primaries.size());
+      if (s.replication->max_lag_bytes) {
+        lag_max[service] = static_cast<double>(*s.replication->max_lag_bytes);
+      }
+    }
+  }
+  replicas_.replace(replicas);
+  cpu_avg_.replace(cpu_avg);
+  cpu_max_.replace(cpu_max);
+  memory_avg_.replace(memory_avg);
+  memory_max_.replace(memory_max);
+  metric_sum_.replace(metric_sum);
+  metric_avg_.replace(metric_avg);
+  primaries_.replace(primaries);
+  lag_max_.replace(lag_max);
+}
+
 }  // namespace noa::controller

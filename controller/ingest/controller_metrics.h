@@ -8,7 +8,11 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <map>
 #include <string>
+#include <vector>
+
+#include "controller/registry/service_view.h"
 
 namespace noa::controller {
 
@@ -35,6 +39,42 @@ class ControllerMetrics {
   prometheus::Histogram& commit_seconds_;
   prometheus::Counter& commit_failures_;
   prometheus::Counter& history_prunes_;
+};
+
+// Per-service gauges, recomputed from the registry at every scrape (ControllerState calls
+// update() then serialises): noa_service_replicas{service,state="known|alive|ready"},
+// noa_service_{cpu,memory}_ratio_{avg,max}{service}, noa_service_metric_{summed,avg}
+// {service,metric}, noa_service_primaries{service} and
+// noa_service_replication_lag_bytes_max{service}. A series that has no value now (a service
+// that is gone, an aggregate over no ready replica, a lag nobody knows) is removed rather than
+// left at its last value. Not thread-safe: the caller serialises update() and the scrape.
+class ServiceMetrics {
+ public:
+  explicit ServiceMetrics(prometheus::Registry& registry);
+
+  void update(const std::vector<ServiceView>& services);
+
+ private:
+  // One family whose whole set of series is replaced on each update.
+  class ScrapedFamily {
+   public:
+    explicit ScrapedFamily(prometheus::Family<prometheus::Gauge>& family) : family_(family) {}
+    void replace(const std::map<prometheus::Labels, double>& values);
+
+   private:
+    prometheus::Family<prometheus::Gauge>& family_;
+    std::map<prometheus::Labels, prometheus::Gauge*> series_;
+  };
+
+  ScrapedFamily replicas_;
+  ScrapedFamily cpu_avg_;
+  ScrapedFamily cpu_max_;
+  ScrapedFamily memory_avg_;
+  ScrapedFamily memory_max_;
+  ScrapedFamily metric_sum_;
+  ScrapedFamily metric_avg_;
+  ScrapedFamily primaries_;
+  ScrapedFamily lag_max_;
 };
 
 }  // namespace noa::controller

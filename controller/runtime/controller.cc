@@ -1,13 +1,13 @@
 #include "controller/runtime/controller.h"
 
 #include <prometheus/registry.h>
-#include <signal.h>
 
 #include <iostream>
 #include <thread>
 #include <zmq.hpp>
 
 #include "common/log.h"
+#include "common/signal_watcher.h"
 #include "common/stop_token.h"
 #include "common/transport/router_socket.h"
 #include "controller/api/api_server.h"
@@ -15,29 +15,6 @@
 #include "controller/runtime/controller_state.h"
 
 namespace noa::controller {
-namespace {
-
-// Blocks SIGINT/SIGTERM in every thread (call before starting any) and turns them into a stop
-// request on a dedicated thread, so no work happens inside a signal handler.
-std::thread startSignalWatcher(StopToken& stop) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  return std::thread([set, &stop] {
-    while (!stop.stopRequested()) {
-      timespec timeout{0, 200'000'000};
-      const int sig = sigtimedwait(&set, nullptr, &timeout);
-      if (sig == SIGINT || sig == SIGTERM) {
-        log::info("stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
-        stop.requestStop();
-      }
-    }
-  });
-}
-
-}  // namespace
 
 int runController(const ControllerConfig& config) {
   StopToken stop;

@@ -2,6 +2,8 @@
 
 #include <prometheus/text_serializer.h>
 
+#include "controller/registry/service_view.h"
+
 namespace noa::controller {
 
 ControllerInfo ControllerState::info() const {
@@ -11,6 +13,8 @@ ControllerInfo ControllerState::info() const {
 }
 
 std::string ControllerState::metricsText() const {
+  std::lock_guard<std::mutex> lock(scrape_mu_);
+  service_metrics_.update(summarizeServices(registry_.snapshot()));
   return prometheus::TextSerializer().Serialize(metrics_.Collect());
 }
 

@@ -1,11 +1,15 @@
 #pragma once
 
 // The StateView the REST API reads: the in-memory registry for agents, the store for history,
-// the Prometheus registry for /metrics. Thread-safe (each part is).
+// the Prometheus registry for /metrics. Thread-safe (each part is; scrapes are serialised
+// because each one first recomputes the per-service gauges from a registry snapshot).
 
 #include <prometheus/registry.h>
 
+#include <mutex>
+
 #include "controller/api/state_view.h"
+#include "controller/ingest/controller_metrics.h"
 #include "controller/registry/registry.h"
 #include "controller/store/store.h"
 
@@ -15,7 +19,11 @@ class ControllerState final : public StateView {
  public:
   ControllerState(ControllerInfo info, Registry& registry, Store& store,
                   prometheus::Registry& metrics)
-      : info_(std::move(info)), registry_(registry), store_(store), metrics_(metrics) {}
+      : info_(std::move(info)),
+        registry_(registry),
+        store_(store),
+        metrics_(metrics),
+        service_metrics_(metrics) {}
 
   // noa::controller::StateView
   ControllerInfo info() const override;
@@ -34,6 +42,8 @@ class ControllerState final : public StateView {
   Registry& registry_;
   Store& store_;
   prometheus::Registry& metrics_;
+  mutable std::mutex scrape_mu_;
+  mutable ServiceMetrics service_metrics_;  // GUARDED_BY(scrape_mu_)
 };
 
 }  // namespace noa::controller

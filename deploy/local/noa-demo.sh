@@ -102,6 +102,8 @@ Try:
   noactl status
   noactl agents
   noactl services
+  noactl service redis          # members, roles, replication lag, aggregates
+  noactl top
   noactl agent redis-primary
   kill -9 \$(cat $DIR/pids/agent-redis-replica.pid); sleep 6; noactl agents   # -> lost
 Stop everything:

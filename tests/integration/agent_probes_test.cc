@@ -5,12 +5,15 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <libpq-fe.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <regex>
@@ -19,10 +22,12 @@
 #include "agent/probes/checks.h"
 #include "agent/probes/prober.h"
 #include "common/clock.h"
+#include "common/process/process.h"
 #include "tests/testing/harness/child_process.h"
 #include "tests/testing/harness/net.h"
 #include "tests/testing/servers/pg_server.h"
 #include "tests/testing/servers/redis_server.h"
+#include "tests/testing/servers/server_process.h"
 #include "tests/testing/status_matchers.h"
 
 namespace noa::agent {
@@ -158,6 +163,8 @@ TEST(ExecProbe, ExitCodesAndTimeout) {
   EXPECT_NE(missing.detail.find("cannot run"), std::string::npos) << missing.detail;
 }
 
+bool isUnsigned(const std::string& s) { return std::regex_match(s, std::regex("[0-9]+")); }
+
 Result<std::unique_ptr<testing::RedisServer>> startRedis(std::vector<std::string> args = {}) {
   testing::RedisServerOptions o;
   o.extra_args = std::move(args);
@@ -174,7 +181,10 @@ TEST(RedisProbe, PrimaryAndReplicaFacts) {
   ASSERT_TRUE(p.facts.has_value());
   EXPECT_EQ(p.facts->role, "primary");
   EXPECT_EQ(p.facts->attributes.at("connected_slaves"), "0");
-  EXPECT_TRUE(p.facts->attributes.count("master_repl_offset"));
+  EXPECT_TRUE(isUnsigned(p.facts->attributes["master_repl_offset"]));
+  EXPECT_TRUE(isUnsigned(p.facts->attributes["used_memory"]));
+  EXPECT_FALSE(p.facts->attributes.count("master_link_status"));
+  EXPECT_FALSE(p.facts->attributes.count("master_host"));
 
   auto replica = startRedis({"--replicaof", "127.0.0.1", std::to_string((*primary)->port())});
   ASSERT_OK(replica);
@@ -188,15 +198,21 @@ TEST(RedisProbe, PrimaryAndReplicaFacts) {
       },
       15s))
       << r.detail;
+  EXPECT_EQ(r.detail, "PONG, replica");
   EXPECT_EQ(r.facts->role, "replica");
-  EXPECT_TRUE(r.facts->attributes.count("slave_repl_offset"));
-  EXPECT_TRUE(r.facts->attributes.count("master_repl_offset"));
+  EXPECT_EQ(r.facts->attributes["master_host"], "127.0.0.1");
+  EXPECT_EQ(r.facts->attributes["master_port"], std::to_string((*primary)->port()));
+  EXPECT_TRUE(isUnsigned(r.facts->attributes["slave_repl_offset"]));
+  EXPECT_TRUE(isUnsigned(r.facts->attributes["master_repl_offset"]));
+  EXPECT_TRUE(isUnsigned(r.facts->attributes["used_memory"]));
+  EXPECT_EQ(r.facts->attributes["connected_slaves"], "0");
   ASSERT_TRUE(waitUntil(
       [&] {
         p = checkRedis(to_primary, 1s);
         return p.facts && p.facts->attributes["connected_slaves"] == "1";
       },
       10s));
+  EXPECT_EQ(p.facts->role, "primary");
 }
 
 TEST(RedisProbe, PasswordIsUsedAndNeverShown) {
@@ -375,6 +391,9 @@ TEST(PostgresProbe, PrimaryRoleLsnAndRecoveryAfterRestart) {
   EXPECT_TRUE(std::regex_match(c.facts->attributes.at("lsn"), std::regex("[0-9A-F]+/[0-9A-F]+")))
       << c.facts->attributes.at("lsn");
   EXPECT_EQ(c.facts->attributes.at("server_version").substr(0, 2), "15");
+  EXPECT_EQ(c.facts->attributes["timeline"], "1");
+  EXPECT_EQ(c.facts->attributes["connected_replicas"], "0");
+  EXPECT_FALSE(c.facts->attributes.count("replication_lag_bytes"));
   EXPECT_EQ(c.detail, "primary, lsn " + c.facts->attributes.at("lsn"));
 
   ProbeSpec spec;
@@ -402,6 +421,140 @@ TEST(PostgresProbe, PrimaryRoleLsnAndRecoveryAfterRestart) {
   ASSERT_OK((*pg)->start());
   ASSERT_TRUE(waitForSnapshot(**prober, healthy, 10s));
   EXPECT_GE(changes.count.load(), 3);
+}
+
+// "16/B374D848" -> 0x16B374D848.
+uint64_t parseLsn(const std::string& lsn) {
+  const size_t slash = lsn.find('/');
+  if (slash == std::string::npos) return 0;
+  return (std::stoull(lsn.substr(0, slash), nullptr, 16) << 32) |
+         std::stoull(lsn.substr(slash + 1), nullptr, 16);
+}
+
+// Runs one statement; the error message when it fails.
+std::string pgExec(const std::string& conninfo, const std::string& sql) {
+  PGconn* conn = PQconnectdb(conninfo.c_str());
+  std::string error;
+  if (PQstatus(conn) != CONNECTION_OK) {
+    error = PQerrorMessage(conn);
+  } else {
+    PGresult* res = PQexec(conn, sql.c_str());
+    const ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) error = PQresultErrorMessage(res);
+    PQclear(res);
+  }
+  PQfinish(conn);
+  return error;
+}
+
+// A streaming replica of `primary` in dir/replica: pg_basebackup -R (the primary's initdb
+// --auth=trust already trusts replication connections from 127.0.0.1, and PG 15 defaults to
+// wal_level=replica), then started as a hot standby.
+Result<std::unique_ptr<testing::PgServer>> startReplica(const testing::PgServer& primary,
+                                                        const TempDir& dir) {
+  const std::string data_dir = dir.path() + "/replica";
+  std::error_code ec;
+  std::filesystem::create_directory(data_dir, ec);
+  if (ec) return Status::IoError("create " + data_dir + ": " + ec.message());
+  ::chmod(data_dir.c_str(), 0700);
+  NOA_RETURN_IF_ERROR(testing::chownTree(data_dir, primary.osUid(), primary.osGid()));
+  ProcessSpec backup;
+  backup.argv = {primary.binDir() + "/pg_basebackup",
+                 "-h",
+                 "127.0.0.1",
+                 "-p",
+                 std::to_string(primary.port()),
+                 "-U",
+                 "postgres",
+                 "-D",
+                 data_dir,
+                 "-R",
+                 "-X",
+                 "stream",
+                 "-c",
+                 "fast",
+                 "--no-sync"};
+  backup.uid = primary.osUid();
+  backup.gid = primary.osGid();
+  backup.working_dir = dir.path();
+  backup.timeout = 30s;
+  NOA_ASSIGN_OR_RETURN(ProcessResult r, runProcess(backup));
+  if (r.exit_code != 0) return Status::Internal("pg_basebackup failed: " + r.stderr_tail);
+  testing::PgServerOptions o;
+  o.data_dir = data_dir;
+  o.init_if_empty = false;
+  return testing::PgServer::start(std::move(o));
+}
+
+TEST(PostgresProbe, PrimaryAndStreamingReplicaFacts) {
+  TempDir dir;  // outlives the replica, whose data dir it holds
+  auto primary = testing::PgServer::start({});
+  ASSERT_OK(primary);
+  auto replica = startReplica(**primary, dir);
+  ASSERT_OK(replica);
+  const PostgresCheck to_primary{(*primary)->connInfo()};
+  const PostgresCheck to_replica{(*replica)->connInfo()};
+
+  CheckOutcome p;
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        p = checkPostgres(to_primary, 2s);
+        return p.facts && p.facts->attributes["connected_replicas"] == "1";
+      },
+      10s))
+      << p.detail;
+  ASSERT_TRUE(p.success) << p.detail;
+  EXPECT_EQ(p.facts->role, "primary");
+  EXPECT_EQ(p.facts->attributes["timeline"], "1");
+  EXPECT_FALSE(p.facts->attributes.count("receive_lsn"));
+
+  // A write on the primary, then the replica catches up with it.
+  ASSERT_EQ(pgExec((*primary)->connInfo(),
+                   "CREATE TABLE t AS SELECT g FROM generate_series(1, 10000) g; "
+                   "CREATE ROLE monitor LOGIN"),
+            "");
+  p = checkPostgres(to_primary, 2s);
+  ASSERT_TRUE(p.facts && p.facts->attributes.count("lsn")) << p.detail;
+  const uint64_t written = parseLsn(p.facts->attributes["lsn"]);
+  ASSERT_GT(written, 0u);
+
+  CheckOutcome r;
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        r = checkPostgres(to_replica, 2s);
+        return r.facts && parseLsn(r.facts->attributes["replay_lsn"]) >= written &&
+               r.facts->attributes["replication_lag_bytes"] == "0";
+      },
+      10s))
+      << r.detail;
+  ASSERT_TRUE(r.success) << r.detail;
+  const auto& a = r.facts->attributes;
+  EXPECT_EQ(r.facts->role, "replica");
+  EXPECT_EQ(r.detail, "replica, lsn " + a.at("replay_lsn"));
+  EXPECT_EQ(a.at("lsn"), a.at("replay_lsn"));
+  EXPECT_GE(parseLsn(a.at("receive_lsn")), parseLsn(a.at("replay_lsn")));
+  EXPECT_EQ(a.at("replication_lag_seconds"), "0");  // caught up
+  EXPECT_EQ(a.at("timeline"), "1");
+  EXPECT_EQ(a.at("connected_replicas"), "0");
+  EXPECT_EQ(a.at("server_version").substr(0, 2), "15");
+
+  // A role without pg_read_all_stats still gets every fact, from the fallbacks.
+  CheckOutcome m = checkPostgres({(*replica)->connInfo() + " user=monitor"}, 2s);
+  ASSERT_TRUE(m.success) << m.detail;
+  ASSERT_TRUE(m.facts.has_value());
+  EXPECT_EQ(m.facts->role, "replica");
+  EXPECT_EQ(m.facts->attributes["timeline"], "1");
+  EXPECT_TRUE(isUnsigned(m.facts->attributes["replication_lag_bytes"]));
+  EXPECT_TRUE(std::regex_match(m.facts->attributes["replication_lag_seconds"],
+                               std::regex("[0-9]+(\\.[0-9]+)?")));
+
+  // With the primary gone the replica still reports, from what it received.
+  (*primary)->kill();
+  r = checkPostgres(to_replica, 2s);
+  ASSERT_TRUE(r.success) << r.detail;
+  EXPECT_EQ(r.facts->role, "replica");
+  EXPECT_EQ(r.facts->attributes["timeline"], "1");
+  EXPECT_TRUE(isUnsigned(r.facts->attributes["replication_lag_bytes"]));
 }
 
 TEST(PostgresProbe, ConnectTimeoutIsSubSecondAndPasswordsStayOut) {

@@ -104,6 +104,59 @@ TEST(ServicesJson, GroupsByServiceAndCountsLivenessHealthAndReadiness) {
   EXPECT_EQ(redis["members"][1]["health"], "unknown");
 }
 
+TEST(ServiceJson, RendersAggregatesMembersAndReplication) {
+  AgentRecord primary =
+      makeAgent("redis-1", "cache", "redis", Liveness::kAlive, "healthy", "primary");
+  primary.last_report.metrics = {{"cpu_usage_ratio_of_limit", 0.5},
+                                 {"memory_usage_ratio", 0.25},
+                                 {"redis_commands_processed_per_second", 100}};
+  primary.last_report.attributes = {{"master_repl_offset", "900"}};
+  AgentRecord replica =
+      makeAgent("redis-2", "cache", "redis", Liveness::kAlive, "healthy", "replica");
+  replica.last_report.metrics = {{"cpu_usage_ratio_of_limit", 0.25},
+                                 {"redis_commands_processed_per_second", 50}};
+  replica.last_report.attributes = {{"master_repl_offset", "880"},
+                                    {"replication_lag_seconds", "0.5"}};
+  AgentRecord lost = makeAgent("redis-3", "cache", "redis", Liveness::kLost, "healthy", "replica");
+  const nlohmann::json j = serviceJson(summarizeService({lost, replica, primary}));
+  EXPECT_EQ(j["name"], "cache");
+  EXPECT_EQ(j["agents"], 3);
+  EXPECT_EQ(j["ready"], 2);
+  EXPECT_EQ(j["counted"], 2);
+  EXPECT_EQ(j["cpu_ratio"]["count"], 2);
+  EXPECT_DOUBLE_EQ(j["cpu_ratio"]["avg"].get<double>(), 0.375);
+  EXPECT_DOUBLE_EQ(j["cpu_ratio"]["max"].get<double>(), 0.5);
+  EXPECT_EQ(j["memory_ratio"]["count"], 1);
+  EXPECT_DOUBLE_EQ(j["metrics"]["redis_commands_processed_per_second"]["sum"].get<double>(), 150);
+  EXPECT_EQ(j["replication"]["primary"], "redis-1");
+  EXPECT_EQ(j["replication"]["primaries"], nlohmann::json({"redis-1"}));
+  EXPECT_EQ(j["replication"]["replicas"], nlohmann::json({"redis-2"}));
+  EXPECT_EQ(j["replication"]["max_lag_bytes"], 20);
+  ASSERT_EQ(j["members"].size(), 3u);
+  const auto& r2 = j["members"][1];
+  EXPECT_EQ(r2["id"], "redis-2");
+  EXPECT_EQ(r2["lag_bytes"], 20);
+  EXPECT_EQ(r2["lag_seconds"], 0.5);
+  EXPECT_EQ(r2["lag_source"], "computed");
+  EXPECT_EQ(r2["counted"], true);
+  const auto& r3 = j["members"][2];
+  EXPECT_EQ(r3["state"], "lost");
+  EXPECT_EQ(r3["ready"], false);
+  EXPECT_TRUE(r3["cpu_ratio"].is_null());
+  EXPECT_TRUE(r3["lag_bytes"].is_null());
+  EXPECT_EQ(r3["lag_source"], "");
+}
+
+TEST(ServiceJson, EmptyAggregatesAreNullAndUnreplicatedServicesHaveNoReplication) {
+  const nlohmann::json j =
+      serviceJson(summarizeService({makeAgent("web-1", "web", "http", Liveness::kAlive, "")}));
+  EXPECT_EQ(j["cpu_ratio"],
+            nlohmann::json({{"count", 0}, {"sum", nullptr}, {"avg", nullptr}, {"max", nullptr}}));
+  EXPECT_TRUE(j["metrics"].is_object());
+  EXPECT_TRUE(j["metrics"].empty());
+  EXPECT_TRUE(j["replication"].is_null());
+}
+
 TEST(TimeParam, ReadsRfc3339AndUnixMillis) {
   EXPECT_EQ(*parseTimestamp("0"), 0);
   EXPECT_EQ(*parseTimestamp("1790000000000"), 1'790'000'000'000);

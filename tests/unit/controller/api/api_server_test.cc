@@ -232,6 +232,74 @@ TEST_F(ApiServerTest, ServicesGroupAgents) {
   EXPECT_EQ(s["services"][1]["healthy"], 1);
 }
 
+TEST_F(ApiServerTest, OneServiceWithAggregatesAndReplication) {
+  AgentRecord primary =
+      makeAgent("pg-1", "postgres", "postgres", Liveness::kAlive, "healthy", "primary");
+  primary.last_report.attributes = {{"lsn", "0/2000"}};
+  AgentRecord replica =
+      makeAgent("pg-2", "postgres", "postgres", Liveness::kAlive, "healthy", "replica");
+  replica.last_report.attributes = {{"replay_lsn", "0/1000"}};
+  state_.setAgents({primary, replica, makeAgent("redis-1", "redis", "redis", Liveness::kAlive)});
+
+  json s = getJson("/v1/services/postgres", 200);
+  EXPECT_EQ(s["name"], "postgres");
+  EXPECT_EQ(s["agents"], 2);
+  EXPECT_EQ(s["ready"], 2);
+  EXPECT_EQ(s["replication"]["primary"], "pg-1");
+  EXPECT_EQ(s["replication"]["max_lag_bytes"], 0x1000);
+  ASSERT_EQ(s["members"].size(), 2u);
+  EXPECT_EQ(s["members"][1]["lag_bytes"], 0x1000);
+  EXPECT_EQ(s["members"][1]["lag_source"], "computed");
+  EXPECT_EQ(s["members"][0]["lag_bytes"], nullptr);
+  EXPECT_DOUBLE_EQ(s["metrics"]["memory_bytes"]["sum"].get<double>(), 2 * 1048576.0);
+
+  // The list shows each service the same way.
+  json list = getJson("/v1/services", 200);
+  ASSERT_EQ(list["services"].size(), 2u);
+  EXPECT_EQ(list["services"][0], s);
+
+  json p = getProblem("/v1/services/nope", 404);
+  EXPECT_EQ(p["detail"], "no service 'nope'");
+  getProblem("/v1/services/", 404);
+}
+
+TEST_F(ApiServerTest, MetricSeriesFromHistory) {
+  std::vector<HistoryEntry> entries;
+  for (uint64_t i = 1; i <= 4; ++i) {
+    HistoryEntry e;
+    e.ts_ms = kT0 + static_cast<int64_t>(i) * 1000;
+    e.seq = i;
+    // The third report lacks the metric.
+    if (i != 3) e.report.metrics = {{"cpu_usage_cores", 0.1 * static_cast<double>(i)}};
+    e.report.metrics.push_back({"other", 7});
+    entries.push_back(e);
+  }
+  state_.setHistory("redis-1", entries);
+
+  json all = getJson("/v1/agents/redis-1/metrics?name=cpu_usage_cores", 200);
+  EXPECT_EQ(all["agent"], "redis-1");
+  EXPECT_EQ(all["name"], "cpu_usage_cores");
+  ASSERT_EQ(all["points"].size(), 3u);
+  EXPECT_EQ(all["points"][0]["ts"], formatRfc3339(fromUnixMillis(kT0 + 1000)));
+  EXPECT_DOUBLE_EQ(all["points"][0]["value"].get<double>(), 0.1);
+  EXPECT_EQ(all["points"][2]["ts"], formatRfc3339(fromUnixMillis(kT0 + 4000)));
+
+  json some = getJson(
+      "/v1/agents/redis-1/metrics?name=cpu_usage_cores&limit=2&since=" + std::to_string(kT0 + 2000),
+      200);
+  EXPECT_EQ(state_.lastHistoryQuery(), (std::pair<int64_t, size_t>{kT0 + 2000, 2}));
+  EXPECT_EQ(some["points"].size(), 1u) << "limit counts reports read, not points";
+  EXPECT_TRUE(getJson("/v1/agents/redis-1/metrics?name=absent", 200)["points"].empty());
+
+  EXPECT_EQ(getProblem("/v1/agents/redis-1/metrics", 400)["parameter"], "name");
+  EXPECT_EQ(getProblem("/v1/agents/redis-1/metrics?name=", 400)["parameter"], "name");
+  EXPECT_EQ(getProblem("/v1/agents/redis-1/metrics?name=x&limit=0", 400)["parameter"], "limit");
+  EXPECT_EQ(getProblem("/v1/agents/redis-1/metrics?name=x&since=never", 400)["parameter"], "since");
+  getProblem("/v1/agents/nope/metrics?name=x", 404);
+  state_.setHistoryError(Status::IoError("read failed"));
+  getProblem("/v1/agents/redis-1/metrics?name=x", 503);
+}
+
 TEST_F(ApiServerTest, UnknownPathWrongMethodHeadAndBodies) {
   getProblem("/v2/agents", 404);
   getProblem("/v1/agents/", 404);

@@ -106,6 +106,37 @@ TEST_F(OpenApiTest, OtherViewsCarryTheirRequiredProperties) {
   expectRequiredPresent("ServiceList", services);
   expectRequiredPresent("Service", services["services"][0]);
   expectRequiredPresent("ServiceMember", services["services"][0]["members"][0]);
+  expectRequiredPresent("Aggregate", services["services"][0]["cpu_ratio"]);
+  expectRequiredPresent("Replication", services["services"][0]["replication"]);
+}
+
+TEST_F(OpenApiTest, ServiceViewsDocumentEveryProperty) {
+  AgentRecord a = makeAgent("a", "redis", "redis", Liveness::kAlive, "healthy", "primary");
+  const auto service = serviceJson(summarizeService({a}));
+  for (const auto& [schema, value] : std::vector<std::pair<std::string, nlohmann::json>>{
+           {"Service", service},
+           {"ServiceMember", service["members"][0]},
+           {"Aggregate", service["cpu_ratio"]},
+           {"Aggregate", service["metrics"]["memory_bytes"]},
+           {"Replication", service["replication"]}}) {
+    expectRequiredPresent(schema, value);
+    const YAML::Node properties = spec_["components"]["schemas"][schema]["properties"];
+    for (const auto& [key, unused] : value.items()) {
+      EXPECT_TRUE(properties[key].IsDefined()) << "'" << key << "' is not in " << schema;
+    }
+  }
+}
+
+TEST_F(OpenApiTest, MetricSeriesIsDocumented) {
+  const YAML::Node schema = spec_["components"]["schemas"]["MetricSeries"];
+  ASSERT_TRUE(schema.IsMap());
+  std::vector<std::string> keys;
+  for (const auto& item : schema["required"]) keys.push_back(item.as<std::string>());
+  EXPECT_EQ(keys, (std::vector<std::string>{"agent", "name", "points"}));
+  const YAML::Node point = schema["properties"]["points"]["items"]["required"];
+  ASSERT_TRUE(point.IsSequence());
+  EXPECT_EQ(point[0].as<std::string>(), "ts");
+  EXPECT_EQ(point[1].as<std::string>(), "value");
 }
 
 }  // namespace

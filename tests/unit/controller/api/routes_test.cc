@@ -56,6 +56,9 @@ TEST(Routes, FindRouteTellsUnknownPathFromWrongMethod) {
 TEST(Routes, LabelsAreTemplatesSoCardinalityStaysBounded) {
   EXPECT_EQ(routeLabel("/v1/agents/redis-1"), "/v1/agents/{id}");
   EXPECT_EQ(routeLabel("/v1/agents/redis-1/history"), "/v1/agents/{id}/history");
+  EXPECT_EQ(routeLabel("/v1/agents/redis-1/metrics"), "/v1/agents/{id}/metrics");
+  EXPECT_EQ(routeLabel("/v1/services/postgres"), "/v1/services/{name}");
+  EXPECT_EQ(routeLabel("/metrics"), "/metrics");
   EXPECT_EQ(routeLabel("/whatever/123"), "unmatched");
   EXPECT_EQ(routeLabel(""), "unmatched");
 }

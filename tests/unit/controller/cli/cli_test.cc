@@ -159,6 +159,42 @@ TEST_F(CliTest, StatusServicesAndOneAgent) {
   EXPECT_NE(agent.out.find("PROBE"), std::string::npos) << agent.out;
 }
 
+TEST_F(CliTest, ServiceTopAndMetric) {
+  CliRun service = run({"service", "redis"});
+  ASSERT_EQ(service.code, kExitOk) << service.err;
+  EXPECT_NE(service.out.find("service:   redis (kind redis)\n"), std::string::npos) << service.out;
+  EXPECT_NE(service.out.find("MEMBER   HOST          ROLE  STATE  HEALTH     LAG\n"),
+            std::string::npos)
+      << service.out;
+  EXPECT_NE(service.out.find("redis-2  host-redis-2  -     lost   unhealthy  -\n"),
+            std::string::npos)
+      << service.out;
+
+  CliRun unknown = run({"service", "nope"});
+  EXPECT_EQ(unknown.code, kExitHttpError);
+  EXPECT_NE(unknown.err.find("Not Found: no service 'nope'"), std::string::npos) << unknown.err;
+  EXPECT_EQ(run({"service"}).code, kExitUsage);
+
+  CliRun top = run({"top"});
+  ASSERT_EQ(top.code, kExitOk) << top.err;
+  EXPECT_EQ(top.out.rfind("SERVICE   REPLICAS  READY  CPU(AVG/MAX)  MEM(AVG/MAX)  RPS  RATES\n", 0),
+            0u)
+      << top.out;
+  EXPECT_NE(top.out.find("redis     2         1      -             -             -    -\n"),
+            std::string::npos)
+      << top.out;
+
+  controller::HistoryEntry e;
+  e.ts_ms = noa::testing::kT0;
+  e.report.metrics = {{"cpu_usage_cores", 0.5}};
+  state_.setHistory("redis-1", {e});
+  CliRun metric = run({"metric", "redis-1", "cpu_usage_cores", "--limit", "3"});
+  ASSERT_EQ(metric.code, kExitOk) << metric.err;
+  EXPECT_NE(metric.out.find("  0.5\n"), std::string::npos) << metric.out;
+  EXPECT_EQ(state_.lastHistoryQuery().second, 3u);
+  EXPECT_EQ(run({"metric", "redis-1"}).code, kExitUsage);
+}
+
 TEST_F(CliTest, DegradedControllerPrintsStatusAndExits3) {
   state_.setStoreHealth(Status::IoError("disk full"));
   CliRun r = run({"status"});
@@ -247,7 +283,8 @@ TEST(Cli, HelpListsEveryCommand) {
   noa::testing::FakeClock clock;
   CliRun r = runWith({"--help"}, clock);
   EXPECT_EQ(r.code, kExitOk);
-  for (const char* command : {"status", "agents", "agent ID", "services", "history ID"}) {
+  for (const char* command : {"status", "agents", "agent ID", "services", "service NAME", "top",
+                              "history ID", "metric ID NAME"}) {
     EXPECT_NE(r.out.find("  " + std::string(command)), std::string::npos) << command;
   }
   EXPECT_NE(r.out.find("NOA_CONTROLLER_URL"), std::string::npos);

@@ -156,6 +156,139 @@ TEST(Tables, ServicesAndHistory) {
             "no history for agent x\n");
 }
 
+json serviceMember(const std::string& id, const std::string& role, const std::string& state,
+                   const json& lag_bytes, const json& lag_seconds) {
+  return {{"id", id},
+          {"host", "h-" + id},
+          {"role", role},
+          {"state", state},
+          {"health", "healthy"},
+          {"kind", "postgres"},
+          {"ready", true},
+          {"counted", true},
+          {"cpu_ratio", 0.1},
+          {"memory_ratio", nullptr},
+          {"lag_bytes", lag_bytes},
+          {"lag_seconds", lag_seconds},
+          {"lag_source", lag_bytes.is_null() ? "" : "computed"}};
+}
+
+json aggregate(size_t count, double sum, double avg, double max) {
+  if (count == 0) return {{"count", 0}, {"sum", nullptr}, {"avg", nullptr}, {"max", nullptr}};
+  return {{"count", count}, {"sum", sum}, {"avg", avg}, {"max", max}};
+}
+
+json service(const std::string& name, json replication, json metrics) {
+  return {{"name", name},
+          {"kind", "postgres"},
+          {"agents", 3},
+          {"alive", 2},
+          {"suspect", 0},
+          {"lost", 1},
+          {"healthy", 2},
+          {"ready", 2},
+          {"counted", 2},
+          {"cpu_ratio", aggregate(2, 0.5, 0.25, 0.4)},
+          {"memory_ratio", aggregate(0, 0, 0, 0)},
+          {"metrics", std::move(metrics)},
+          {"replication", std::move(replication)},
+          {"members", json::array({serviceMember("pg-1", "primary", "alive", nullptr, nullptr),
+                                   serviceMember("pg-2", "replica", "alive", 4608, 1.5),
+                                   serviceMember("pg-3", "replica", "lost", nullptr, nullptr)})}};
+}
+
+TEST(Tables, ServiceLikePatronictlList) {
+  const json replication = {{"primary", "pg-1"},
+                            {"primaries", json::array({"pg-1"})},
+                            {"replicas", json::array({"pg-2"})},
+                            {"max_lag_bytes", 4608}};
+  auto text = renderService(
+      service("postgres", replication, {{"pg_xact_commit_per_second", aggregate(2, 30, 15, 20)}}));
+  ASSERT_TRUE(text.ok()) << text.status().toString();
+  EXPECT_EQ(*text,
+            "service:   postgres (kind postgres)\n"
+            "replicas:  3 known, 2 alive, 0 suspect, 1 lost; 2 ready, 2 healthy\n"
+            "primary:   pg-1\n"
+            "max lag:   4.5 KiB\n"
+            "cpu:       avg 25.0%, max 40.0% over 2 replicas\n"
+            "memory:    -\n"
+            "\n"
+            "MEMBER  HOST    ROLE     STATE  HEALTH   LAG\n"
+            "pg-1    h-pg-1  primary  alive  healthy  -\n"
+            "pg-2    h-pg-2  replica  alive  healthy  4.5 KiB (1.5s)\n"
+            "pg-3    h-pg-3  replica  lost   healthy  -\n"
+            "\n"
+            "METRIC                     SUM  AVG  MAX  REPLICAS\n"
+            "pg_xact_commit_per_second  30   15   20   2\n");
+
+  const json conflict = {{"primary", nullptr},
+                         {"primaries", json::array({"pg-1", "pg-2"})},
+                         {"replicas", json::array()},
+                         {"max_lag_bytes", nullptr}};
+  auto split = renderService(service("postgres", conflict, json::object()));
+  ASSERT_TRUE(split.ok());
+  EXPECT_NE(split->find("primary:   conflict: pg-1 pg-2\n"), std::string::npos) << *split;
+  EXPECT_EQ(split->find("METRIC"), std::string::npos) << "no metrics, no metrics table";
+
+  const json none = {{"primary", nullptr},
+                     {"primaries", json::array()},
+                     {"replicas", json::array()},
+                     {"max_lag_bytes", nullptr}};
+  EXPECT_NE(renderService(service("postgres", none, json::object()))->find("primary:   none\n"),
+            std::string::npos);
+  auto web = renderService(service("web", nullptr, json::object()));
+  ASSERT_TRUE(web.ok());
+  EXPECT_EQ(web->find("primary:"), std::string::npos) << "not replicated: no primary line";
+}
+
+TEST(Tables, TopSumsRequestsAndListsOtherRates) {
+  const json services = {
+      {"services",
+       json::array({service("web", nullptr,
+                            {{"http_requests_per_second", aggregate(2, 1500, 750, 900)},
+                             {"grpc_requests_per_second", aggregate(1, 0.5, 0.5, 0.5)},
+                             {"http_bytes_sent_per_second", aggregate(2, 2.5e6, 1.25e6, 2e6)},
+                             {"cache_hits_per_second", aggregate(2, 12, 6, 7)},
+                             {"memory_bytes", aggregate(2, 100, 50, 60)}}),
+                    service("db", nullptr, json::object())})}};
+  auto text = renderTop(services);
+  ASSERT_TRUE(text.ok()) << text.status().toString();
+  EXPECT_EQ(*text,
+            "SERVICE  REPLICAS  READY  CPU(AVG/MAX)  MEM(AVG/MAX)  RPS     RATES\n"
+            "web      3         2      25.0%/40.0%   -             1500.5  "
+            "cache_hits=12/s http_bytes_sent=2.5M/s\n"
+            "db       3         2      25.0%/40.0%   -             -       -\n");
+  EXPECT_EQ(*renderTop({{"services", json::array()}}), "no services\n");
+}
+
+TEST(Tables, NumbersBytesAndPercents) {
+  EXPECT_EQ(formatNumber(12), "12");
+  EXPECT_EQ(formatNumber(0.25), "0.25");
+  EXPECT_EQ(formatNumber(0.1), "0.1");
+  EXPECT_EQ(formatNumber(123.45), "123.5");
+  EXPECT_EQ(formatNumber(15000), "15.0k");
+  EXPECT_EQ(formatNumber(3.2e6), "3.2M");
+  EXPECT_EQ(formatNumber(nullptr), "-");
+  EXPECT_EQ(formatBytes(0), "0 B");
+  EXPECT_EQ(formatBytes(1023), "1023 B");
+  EXPECT_EQ(formatBytes(1536), "1.5 KiB");
+  EXPECT_EQ(formatBytes(3 * 1024 * 1024), "3.0 MiB");
+  EXPECT_EQ(formatBytes(nullptr), "-");
+  EXPECT_EQ(formatPercent(0.125), "12.5%");
+  EXPECT_EQ(formatPercent("x"), "-");
+}
+
+TEST(Tables, MetricSeries) {
+  const json series = {{"agent", "redis-1"},
+                       {"name", "cpu_usage_cores"},
+                       {"points", json::array({{{"ts", ts(kNow)}, {"value", 0.25}},
+                                               {{"ts", ts(kNow + 1000)}, {"value", 1.0}}})}};
+  EXPECT_EQ(*renderMetricSeries(series), "TIME                      VALUE\n" + ts(kNow) +
+                                             "  0.25\n" + ts(kNow + 1000) + "  1.0\n");
+  EXPECT_EQ(*renderMetricSeries({{"agent", "a"}, {"name", "x"}, {"points", json::array()}}),
+            "no values of x for agent a\n");
+}
+
 TEST(Tables, WrongShapesAreErrorsNotCrashes) {
   EXPECT_FALSE(renderAgents(json::array(), kNow).ok());
   EXPECT_FALSE(renderAgents({{"agents", 5}}, kNow).ok());
@@ -163,6 +296,12 @@ TEST(Tables, WrongShapesAreErrorsNotCrashes) {
   EXPECT_FALSE(renderHistory({{"entries", nullptr}}).ok());
   EXPECT_FALSE(renderStatus(json::array(), kNow).ok());
   EXPECT_FALSE(renderAgent(42, kNow).ok());
+  EXPECT_FALSE(renderService(json::array()).ok());
+  EXPECT_FALSE(renderService({{"members", 3}}).ok());
+  EXPECT_FALSE(renderTop({{"services", "x"}}).ok());
+  EXPECT_FALSE(renderMetricSeries({{"points", nullptr}}).ok());
+  // Odd aggregates inside a good shape still render.
+  EXPECT_TRUE(renderTop({{"services", json::array({{{"metrics", {{"a_per_second", 5}}}}})}}).ok());
   // Odd values inside a good shape still render.
   auto text = renderAgents({{"agents", json::array({{{"id", 5}, {"health", "x"}}, 7})}}, kNow);
   ASSERT_TRUE(text.ok());

@@ -1,11 +1,11 @@
 #pragma once
 
-// Names of the resource metrics the agent reports (protocol::Metric::name). Stable: the
-// controller's policies, the REST API and dashboards refer to them.
+// Names of the resource metrics the agent reports (protocol::Metric::name). Part of the wire
+// contract: the controller's service views, policies, the REST API and dashboards refer to them.
 
 #include <string_view>
 
-namespace noa::agent::metric_names {
+namespace noa::metric_names {
 
 // CPU time used per second of wall time, in cores (1.0 = one core fully busy).
 inline constexpr std::string_view kCpuUsageCores = "cpu_usage_cores";
@@ -29,4 +29,4 @@ inline constexpr std::string_view kProcessCount = "process_count";
 // Scraped counters are reported as "<name without _total>" + kPerSecondSuffix.
 inline constexpr std::string_view kPerSecondSuffix = "_per_second";
 
-}  // namespace noa::agent::metric_names
+}  // namespace noa::metric_names
