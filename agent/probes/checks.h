@@ -28,6 +28,8 @@ struct CheckOutcome {
   // Set by checks that learn facts (postgres, redis), empty after a failure so stale facts do
   // not outlive the service; nullopt for checks that never know any (http, tcp, exec).
   std::optional<ServiceFacts> facts;
+  // How long the attempt took; measured and set by the Prober, not by the check.
+  std::chrono::microseconds latency{0};
 };
 
 // GET, no redirects followed (a 3xx is already a success), no keep-alive. The connect and each

@@ -81,6 +81,7 @@ void Prober::work(size_t index) {
     CheckOutcome outcome = check_(spec, cancel_);
     const auto latency =
         std::chrono::duration_cast<std::chrono::microseconds>(clock_.now() - began);
+    outcome.latency = latency;
     lock.lock();
     if (stopping_) break;  // a cancelled attempt says nothing about the service
     const ProbeStatus before = set_.probe(index).status();

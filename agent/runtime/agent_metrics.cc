@@ -27,11 +27,18 @@ AgentMetrics::AgentMetrics(prometheus::Registry& registry, const std::vector<Pro
                     .Name("noa_agent_probe_state")
                     .Help("Probe status after thresholds: 1 success, 0 failure, -1 unknown")
                     .Register(registry);
+  auto& duration = prometheus::BuildHistogram()
+                       .Name("noa_agent_probe_duration_seconds")
+                       .Help("How long probe attempts took, by probe")
+                       .Register(registry);
   for (const auto& p : probes) {
     const prometheus::Labels labels = {{"probe", p.name},
                                        {"type", std::string(probeTypeName(p.type))},
                                        {"handler", std::string(handlerName(p.handler))}};
-    ProbeSeries series{&attempts.Add(labels), &failures.Add(labels), &state.Add(labels)};
+    // Buckets from 1 ms (a local PING) to the longest sensible timeout.
+    ProbeSeries series{&attempts.Add(labels), &failures.Add(labels), &state.Add(labels),
+                       &duration.Add(labels, prometheus::Histogram::BucketBoundaries{
+                                                 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5})};
     series.state->Set(probeStateValue(ProbeStatus::kUnknown));
     probes_.emplace(p.name, series);
   }
@@ -54,6 +61,11 @@ AgentMetrics::AgentMetrics(prometheus::Registry& registry, const std::vector<Pro
   scrape_skipped_lines_.counter =
       counter("noa_agent_service_scrape_skipped_lines_total",
               "Malformed lines skipped in the service's Prometheus text");
+  queued_events_ = &prometheus::BuildGauge()
+                        .Name("noa_agent_outbox_events")
+                        .Help("Command results and progress waiting to be sent to the controller")
+                        .Register(registry)
+                        .Add({});
   registered_ = &prometheus::BuildGauge()
                      .Name("noa_agent_registered")
                      .Help("1 while the controller has welcomed this agent")
@@ -68,6 +80,7 @@ void AgentMetrics::observeAttempt(const ProbeSpec& spec, const CheckOutcome& out
   it->second.attempts->Increment();
   if (!outcome.success) it->second.failures->Increment();
   it->second.state->Set(probeStateValue(status));
+  it->second.duration->Observe(std::chrono::duration<double>(outcome.latency).count());
 }
 
 void AgentMetrics::mirror(Mirrored& m, uint64_t now) {
@@ -83,6 +96,7 @@ void AgentMetrics::syncSession(const SessionStats& stats) {
   mirror(reconnects_, stats.reconnects.load());
   mirror(rejected_, stats.rejected_by_controller.load());
   registered_->Set(stats.registered.load() ? 1 : 0);
+  queued_events_->Set(static_cast<double>(stats.queued_events.load()));
 }
 
 void AgentMetrics::syncScrape(const PromScrapeStats& stats) {

@@ -7,6 +7,7 @@
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
 #include <map>
@@ -43,6 +44,7 @@ class AgentMetrics {
     prometheus::Counter* attempts;
     prometheus::Counter* failures;
     prometheus::Gauge* state;
+    prometheus::Histogram* duration;
   };
   // Counters only go up: each sync adds what the session counted since the last one.
   struct Mirrored {
@@ -62,6 +64,7 @@ class AgentMetrics {
   Mirrored scrape_failures_;
   Mirrored scrape_skipped_lines_;
   prometheus::Gauge* registered_;
+  prometheus::Gauge* queued_events_;
 };
 
 // The value of noa_agent_probe_state: 1 success, 0 failure, -1 unknown.

@@ -144,6 +144,7 @@ void Session::run(const StopToken& stop) {
     stats_.reports_sent +=
         outbox_.flush([this](std::string_view bytes) { return socket_->send(bytes); });
     stats_.reports_replaced += outbox_.replacedReports() - replaced_before;
+    stats_.queued_events = outbox_.pendingEvents();
 
     now = clock_.now();
     const MonoTime next_due = registered_ ? next_report_ : next_hello_;

@@ -39,6 +39,7 @@ struct SessionStats {
   std::atomic<uint64_t> reconnects{0};
   std::atomic<uint64_t> rejected_by_controller{0};
   std::atomic<bool> registered{false};
+  std::atomic<uint64_t> queued_events{0};  // command results/progress not yet handed to ZeroMQ
 };
 
 class Session {

@@ -80,6 +80,9 @@ class HttpFixture : public ::testing::Test {
       res.set_content(req.get_header_value("User-Agent"), "text/plain");
     });
     server_.Get("/down", [](const httplib::Request&, httplib::Response& res) { res.status = 503; });
+    server_.Get("/huge", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(std::string(4 * 1024 * 1024, 'x'), "text/plain");
+    });
     server_.Get("/moved", [](const httplib::Request&, httplib::Response& res) {
       res.set_redirect("/elsewhere", 302);
     });
@@ -120,6 +123,11 @@ TEST_F(HttpFixture, StatusCodesTimeoutsAndRefusals) {
   CheckOutcome down = checkHttp(get("/down"), 1s);
   EXPECT_FALSE(down.success);
   EXPECT_EQ(down.detail, "HTTP 503");
+
+  // Only the status matters: a 4 MiB body is not read past the cap.
+  CheckOutcome huge = checkHttp(get("/huge"), 1s);
+  EXPECT_TRUE(huge.success) << huge.detail;
+  EXPECT_EQ(huge.detail, "HTTP 200 (body not read past 10 KiB)");
 
   CheckOutcome moved = checkHttp(get("/moved"), 1s);
   EXPECT_TRUE(moved.success) << moved.detail;  // 3xx is success, not followed

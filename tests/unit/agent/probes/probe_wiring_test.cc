@@ -166,6 +166,7 @@ TEST(AgentMetrics, CountsAttemptsFailuresStateAndMirrorsTheSession) {
   SessionStats stats;
   stats.reports_sent = 5;
   stats.registered = true;
+  stats.queued_events = 3;
   metrics.syncSession(stats);
   stats.reports_sent = 7;
   metrics.syncSession(stats);
@@ -178,6 +179,12 @@ TEST(AgentMetrics, CountsAttemptsFailuresStateAndMirrorsTheSession) {
     }
     if (family.name == "noa_agent_registered") {
       EXPECT_EQ(family.metric.at(0).gauge.value, 1);
+    }
+    if (family.name == "noa_agent_outbox_events") {
+      EXPECT_EQ(family.metric.at(0).gauge.value, 3);
+    }
+    if (family.name == "noa_agent_probe_duration_seconds") {
+      EXPECT_EQ(family.metric.at(0).histogram.sample_count, 3u);
     }
   }
   EXPECT_TRUE(found);
