@@ -27,7 +27,7 @@ struct CommandSpec {
 };
 
 constexpr CommandSpec kCommands[] = {
-    {"status", "status", 0, "controller health, store status and agent counts"},
+    {"status", "status", 0, "controller health, store status, agent counts and the agents"},
     {"agents", "agents [--service S] [--state alive|suspect|lost]", 0, "list agents"},
     {"agent", "agent ID", 1, "one agent: registry facts, health, probes, metrics"},
     {"services", "services", 0, "agents grouped by service"},
@@ -287,6 +287,15 @@ class Runner {
     if (int code = print(body, [this](const json& b) { return renderStatus(b, now_ms_); });
         code != kExitOk) {
       return code;
+    }
+    // An operator's first look: the controller, then every agent (the JSON stays the health
+    // resource alone, so scripts get one document).
+    if (!json_output_) {
+      out_ << "\n";
+      if (int code = show("/v1/agents", [this](const json& b) { return renderAgents(b, now_ms_); });
+          code != kExitOk) {
+        return code;
+      }
     }
     if (http_status == 503) {
       std::string why = "the controller is degraded";

@@ -145,6 +145,9 @@ TEST_F(CliTest, StatusServicesAndOneAgent) {
   EXPECT_NE(status.out.find("agents:          3 total, 2 alive, 0 suspect, 1 lost"),
             std::string::npos)
       << status.out;
+  // Below the summary, the agents themselves.
+  EXPECT_NE(status.out.find("ID "), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("pg-1"), std::string::npos) << status.out;
 
   CliRun services = run({"services"});
   ASSERT_EQ(services.code, kExitOk) << services.err;
