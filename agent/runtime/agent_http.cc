@@ -28,6 +28,7 @@ Status AgentHttp::start(const std::string& host, int port) {
   server_->set_read_timeout(std::chrono::seconds(5));
   server_->set_write_timeout(std::chrono::seconds(5));
   server_->set_payload_max_length(4096);
+  server_->set_tcp_nodelay(true);  // see ApiServer: no delayed-ACK wait between headers and body
   server_->Get("/health", [this](const httplib::Request&, httplib::Response& res) {
     answer(res, flags_.live(), "live");
   });

@@ -1,0 +1,12 @@
+# Benchmarks: executables only, never registered with CTest (they print figures, assert nothing).
+if(TARGET noa-controller)
+  add_executable(noa_ingest_bench
+    ${CMAKE_CURRENT_LIST_DIR}/ingest_bench.cc
+    ${CMAKE_CURRENT_LIST_DIR}/ingest_load.cc)
+  target_link_libraries(noa_ingest_bench PRIVATE noa_test_harness noa_transport noa_protocol
+    noa_store)
+  target_include_directories(noa_ingest_bench PRIVATE ${PROJECT_SOURCE_DIR})
+  target_compile_definitions(noa_ingest_bench PRIVATE
+    NOA_CONTROLLER_BIN="$<TARGET_FILE:noa-controller>")
+  add_dependencies(noa_ingest_bench noa-controller)
+endif()
