@@ -1,38 +1,12 @@
 #include "agent/collectors/cgroup_files.h"
 
-#include <charconv>
-#include <system_error>
+#include <string>
 #include <vector>
+
+#include "agent/collectors/text_fields.h"
 
 namespace noa::agent {
 namespace {
-
-bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && isSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && isSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-std::optional<uint64_t> parseUnsigned(std::string_view s) {
-  uint64_t v = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
-std::vector<std::string_view> splitBlanks(std::string_view s) {
-  std::vector<std::string_view> out;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && isSpace(s[i])) ++i;
-    const std::size_t from = i;
-    while (i < s.size() && !isSpace(s[i])) ++i;
-    if (i > from) out.push_back(s.substr(from, i - from));
-  }
-  return out;
-}
 
 std::string quoted(std::string_view s) {
   constexpr std::size_t kMax = 40;
@@ -52,12 +26,12 @@ Result<std::map<std::string, uint64_t>> parseFlatKeyed(std::string_view text) {
   while (start < text.size()) {
     std::size_t end = text.find('\n', start);
     if (end == std::string_view::npos) end = text.size();
-    const std::string_view line = trim(text.substr(start, end - start));
+    const std::string_view line = trimBlanks(text.substr(start, end - start));
     start = end + 1;
     if (line.empty()) continue;
     const std::vector<std::string_view> fields = splitBlanks(line);
     std::optional<uint64_t> value;
-    if (fields.size() == 2) value = parseUnsigned(fields[1]);
+    if (fields.size() == 2) value = parseWhole<uint64_t>(fields[1]);
     if (!value) return Status::InvalidArgument("not a 'key value' line: " + quoted(line));
     out[std::string(fields[0])] = *value;
   }
@@ -65,32 +39,32 @@ Result<std::map<std::string, uint64_t>> parseFlatKeyed(std::string_view text) {
 }
 
 Result<uint64_t> parseSingleValue(std::string_view text) {
-  const std::string_view t = trim(text);
-  const std::optional<uint64_t> v = parseUnsigned(t);
+  const std::string_view t = trimBlanks(text);
+  const std::optional<uint64_t> v = parseWhole<uint64_t>(t);
   if (!v) return Status::InvalidArgument("not a number: " + quoted(t));
   return *v;
 }
 
 Result<std::optional<uint64_t>> parseMemoryMax(std::string_view text) {
-  const std::string_view t = trim(text);
+  const std::string_view t = trimBlanks(text);
   if (t == "max") return std::optional<uint64_t>();
-  const std::optional<uint64_t> v = parseUnsigned(t);
+  const std::optional<uint64_t> v = parseWhole<uint64_t>(t);
   if (!v) return Status::InvalidArgument("not a number or 'max': " + quoted(t));
   return std::optional<uint64_t>(*v);
 }
 
 Result<CpuMax> parseCpuMax(std::string_view text) {
   const std::vector<std::string_view> fields = splitBlanks(text);
-  const std::string bad = "not '<quota|max> <period>': " + quoted(trim(text));
+  const std::string bad = "not '<quota|max> <period>': " + quoted(trimBlanks(text));
   if (fields.empty() || fields.size() > 2) return Status::InvalidArgument(bad);
   CpuMax out;
   if (fields[0] != "max") {
-    out.quota_usec = parseUnsigned(fields[0]);
+    out.quota_usec = parseWhole<uint64_t>(fields[0]);
     if (!out.quota_usec) return Status::InvalidArgument(bad);
   }
   // The kernel always writes the period, but accepts "max" alone when written to.
   if (fields.size() == 2) {
-    const std::optional<uint64_t> period = parseUnsigned(fields[1]);
+    const std::optional<uint64_t> period = parseWhole<uint64_t>(fields[1]);
     if (!period || *period == 0) return Status::InvalidArgument(bad);
     out.period_usec = *period;
   }
@@ -98,7 +72,7 @@ Result<CpuMax> parseCpuMax(std::string_view text) {
 }
 
 Result<uint32_t> parseCpuListCount(std::string_view text) {
-  const std::string_view t = trim(text);
+  const std::string_view t = trimBlanks(text);
   if (t.empty()) return Status::InvalidArgument("empty cpu list");
   uint32_t count = 0;
   std::size_t start = 0;
@@ -108,9 +82,9 @@ Result<uint32_t> parseCpuListCount(std::string_view text) {
     const std::string_view item = t.substr(start, end - start);
     start = end + 1;
     const std::size_t dash = item.find('-');
-    const std::optional<uint64_t> lo = parseUnsigned(item.substr(0, dash));
+    const std::optional<uint64_t> lo = parseWhole<uint64_t>(item.substr(0, dash));
     const std::optional<uint64_t> hi =
-        dash == std::string_view::npos ? lo : parseUnsigned(item.substr(dash + 1));
+        dash == std::string_view::npos ? lo : parseWhole<uint64_t>(item.substr(dash + 1));
     if (!lo || !hi || *hi < *lo || *hi - *lo >= 65536) {
       return Status::InvalidArgument("not a cpu list: " + quoted(t));
     }

@@ -1,39 +1,12 @@
 #include "agent/collectors/proc_files.h"
 
-#include <charconv>
-#include <system_error>
+#include <string>
 #include <vector>
+
+#include "agent/collectors/text_fields.h"
 
 namespace noa::agent {
 namespace {
-
-template <class T>
-std::optional<T> parseNumber(std::string_view s) {
-  T v{};
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
-bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && isSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && isSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-std::vector<std::string_view> splitSpaces(std::string_view s) {
-  std::vector<std::string_view> out;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && isSpace(s[i])) ++i;
-    const std::size_t from = i;
-    while (i < s.size() && !isSpace(s[i])) ++i;
-    if (i > from) out.push_back(s.substr(from, i - from));
-  }
-  return out;
-}
 
 // Positions in the fields after "(comm) ", counted from 0 = field 3 (state) of proc(5).
 constexpr std::size_t kState = 0;
@@ -56,22 +29,22 @@ Result<ProcStat> parseProcStat(std::string_view text) {
     return Status::InvalidArgument("stat without '(comm)'");
   }
   ProcStat out;
-  const auto pid = parseNumber<int64_t>(trim(text.substr(0, open)));
+  const auto pid = parseWhole<int64_t>(trimBlanks(text.substr(0, open)));
   if (!pid || *pid <= 0) return Status::InvalidArgument("stat without a pid");
   out.pid = *pid;
   out.comm = std::string(text.substr(open + 1, close - open - 1));
-  const std::vector<std::string_view> f = splitSpaces(text.substr(close + 1));
+  const std::vector<std::string_view> f = splitBlanks(text.substr(close + 1));
   if (f.size() <= kRss || f[kState].size() != 1) {
     return Status::InvalidArgument("stat has " + std::to_string(f.size()) + " fields after comm");
   }
   out.state = f[kState][0];
-  const auto ppid = parseNumber<int64_t>(f[kPpid]);
-  const auto utime = parseNumber<uint64_t>(f[kUtime]);
-  const auto stime = parseNumber<uint64_t>(f[kStime]);
-  const auto cutime = parseNumber<int64_t>(f[kCutime]);
-  const auto cstime = parseNumber<int64_t>(f[kCstime]);
-  const auto starttime = parseNumber<uint64_t>(f[kStarttime]);
-  const auto rss = parseNumber<int64_t>(f[kRss]);
+  const auto ppid = parseWhole<int64_t>(f[kPpid]);
+  const auto utime = parseWhole<uint64_t>(f[kUtime]);
+  const auto stime = parseWhole<uint64_t>(f[kStime]);
+  const auto cutime = parseWhole<int64_t>(f[kCutime]);
+  const auto cstime = parseWhole<int64_t>(f[kCstime]);
+  const auto starttime = parseWhole<uint64_t>(f[kStarttime]);
+  const auto rss = parseWhole<int64_t>(f[kRss]);
   if (!ppid || !utime || !stime || !cutime || !cstime || !starttime || !rss) {
     return Status::InvalidArgument("stat has a field that is not a number");
   }
@@ -98,17 +71,17 @@ Result<ProcStatus> parseProcStatus(std::string_view text) {
     const std::size_t colon = line.find(':');
     if (colon == std::string_view::npos) continue;
     const std::string_view key = line.substr(0, colon);
-    const std::vector<std::string_view> value = splitSpaces(line.substr(colon + 1));
+    const std::vector<std::string_view> value = splitBlanks(line.substr(colon + 1));
     if (key == "Name") saw_name = true;
     if (key == "VmRSS") {
       // "VmRSS:	    1234 kB"
-      const auto kb = value.empty() ? std::nullopt : parseNumber<uint64_t>(value[0]);
+      const auto kb = value.empty() ? std::nullopt : parseWhole<uint64_t>(value[0]);
       if (!kb || value.size() != 2 || value[1] != "kB") {
         return Status::InvalidArgument("VmRSS is not '<n> kB'");
       }
       out.vm_rss_bytes = *kb * 1024;
     } else if (key == "Threads") {
-      out.threads = value.size() == 1 ? parseNumber<uint64_t>(value[0]) : std::nullopt;
+      out.threads = value.size() == 1 ? parseWhole<uint64_t>(value[0]) : std::nullopt;
       if (!out.threads) return Status::InvalidArgument("Threads is not a number");
     }
   }
@@ -117,8 +90,8 @@ Result<ProcStatus> parseProcStatus(std::string_view text) {
 }
 
 Result<int64_t> parsePidfile(std::string_view text) {
-  const std::string_view line = trim(text.substr(0, text.find('\n')));
-  const auto pid = parseNumber<int64_t>(line);
+  const std::string_view line = trimBlanks(text.substr(0, text.find('\n')));
+  const auto pid = parseWhole<int64_t>(line);
   if (!pid || *pid <= 0) return Status::InvalidArgument("no pid on the first line");
   return *pid;
 }
