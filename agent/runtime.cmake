@@ -8,6 +8,7 @@ add_library(noa_agent STATIC
   ${CMAKE_CURRENT_LIST_DIR}/runtime/agent_probes.cc
   ${CMAKE_CURRENT_LIST_DIR}/runtime/agent_runtime.cc
   ${CMAKE_CURRENT_LIST_DIR}/runtime/metrics_worker.cc
+  ${CMAKE_CURRENT_LIST_DIR}/runtime/privileges.cc
   ${CMAKE_CURRENT_LIST_DIR}/runtime/probe_report_source.cc
 )
 target_link_libraries(noa_agent PUBLIC noa_common noa_probes noa_collectors prometheus-cpp::core

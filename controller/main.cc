@@ -4,11 +4,17 @@
 #include <iostream>
 
 #include "common/log.h"
+#include "controller/api/auth/token_command.h"
 #include "controller/runtime/controller.h"
+#include "controller/security/channel_security.h"
 
 int main(int argc, char** argv) {
   using namespace noa::controller;
   if (argc > 1 && std::strcmp(argv[1], "repair") == 0) return runRepair(argc - 1, argv + 1);
+  if (argc > 1 && std::strcmp(argv[1], "keygen") == 0) return runKeygen(argc - 1, argv + 1);
+  if (argc > 1 && std::strcmp(argv[1], "token") == 0) {
+    return api::runTokenCommand(argc - 1, argv + 1, std::cout, std::cerr);
+  }
 
   ControllerConfig config;
   noa::Status parsed = parseControllerConfig(argc, argv, config);
@@ -17,7 +23,7 @@ int main(int argc, char** argv) {
     return kExitBadConfig;
   }
   if (config.common.help) {
-    std::cout << noa::usageText("noa-controller [repair]",
+    std::cout << noa::usageText("noa-controller [repair | keygen | token new]",
                                 "Keeps agent state, detects lost agents and serves the REST API.",
                                 controllerFlags());
     return kExitOk;

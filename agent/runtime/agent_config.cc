@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "common/duration.h"
+#include "common/transport/curve_keys.h"
 
 namespace noa::agent {
 namespace {
@@ -55,6 +56,38 @@ Status parseListen(const std::string& text, std::string& host, int& port) {
   return Status::Ok();
 }
 
+// The agent must know the controller's public key unless it runs in plaintext; the key file
+// is read here so a wrong path is a config error, not a silent failure to connect.
+Status checkChannelSecurity(AgentConfig& config) {
+  const bool has_key = !config.controller_public_key.empty();
+  const bool has_file = !config.controller_public_key_file.empty();
+  if (config.insecure_plaintext) {
+    if (has_key || has_file) {
+      return Status::InvalidArgument(
+          "--insecure-plaintext uses no keys: drop --controller-public-key(-file)");
+    }
+    return Status::Ok();
+  }
+  if (has_key && has_file) {
+    return Status::InvalidArgument(
+        "--controller-public-key and --controller-public-key-file exclude each other");
+  }
+  if (!has_key && !has_file) {
+    return Status::InvalidArgument(
+        "the controller's public key is required: --controller-public-key Z85 or "
+        "--controller-public-key-file FILE (noa-controller keygen prints it; "
+        "--insecure-plaintext for local development only)");
+  }
+  if (has_file) {
+    auto key = transport::readPublicKeyFile(config.controller_public_key_file);
+    if (!key.ok()) return key.status().withContext("--controller-public-key-file");
+    config.controller_public_key = *key;
+  } else if (!transport::isValidKey(config.controller_public_key)) {
+    return Status::InvalidArgument("--controller-public-key is not a 40-character Z85 key");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 po::options_description agentFlags() {
@@ -66,11 +99,11 @@ po::options_description agentFlags() {
       "kind", po::value<std::string>()->default_value("generic"),
       "service kind: generic | tcp | http | postgres | redis | llama")(
       "service-host", po::value<std::string>()->default_value("127.0.0.1"),
-      "host of the watched service")(
-      "service-port", po::value<int>()->default_value(0), "port of the watched service")(
+      "host of the watched service")("service-port", po::value<int>()->default_value(0),
+                                     "port of the watched service")(
       "controller", po::value<std::string>()->default_value("tcp://127.0.0.1:7701"),
-      "controller's agent endpoint")(
-      "report-interval", po::value<std::string>()->default_value("1s"), "report every")(
+      "controller's agent endpoint")("report-interval",
+                                     po::value<std::string>()->default_value("1s"), "report every")(
       "controller-timeout", po::value<uint32_t>()->default_value(3),
       "report intervals without a word from the controller before reconnecting")(
       "probe-period", po::value<std::string>()->default_value("1s"), "probe every")(
@@ -85,9 +118,8 @@ po::options_description agentFlags() {
       "this machine's name as the controller shows it (default: the hostname)")(
       "http-listen", po::value<std::string>()->default_value(""),
       "HOST:PORT for the agent's own /health, /health/ready, /health/startup and /metrics "
-      "(default: off)")(
-      "cgroup-dir", po::value<std::string>()->default_value(""),
-      "cgroup v2 directory of the service, for CPU and memory metrics")(
+      "(default: off)")("cgroup-dir", po::value<std::string>()->default_value(""),
+                        "cgroup v2 directory of the service, for CPU and memory metrics")(
       "service-pid", po::value<int64_t>()->default_value(0),
       "PID of the service: CPU and memory of its process tree (when there is no --cgroup-dir)")(
       "service-pidfile", po::value<std::string>()->default_value(""),
@@ -97,7 +129,19 @@ po::options_description agentFlags() {
       "metrics-allow", po::value<std::string>()->default_value(""),
       "comma-separated metric names (or prefix*) to keep from --metrics-url; empty = all, capped")(
       "metrics-timeout", po::value<std::string>()->default_value("2s"),
-      "timeout of one scrape of --metrics-url");
+      "timeout of one scrape of --metrics-url")(
+      "state-dir", po::value<std::string>()->default_value(""),
+      "directory of the agent's CURVE key pair (agent.key 0600, agent.pub), made on first start "
+      "(default: /var/lib/noa-agent/<agent-id>)")(
+      "controller-public-key", po::value<std::string>()->default_value(""),
+      "the controller's CURVE public key (Z85, 40 characters; noa-controller keygen prints it)")(
+      "controller-public-key-file", po::value<std::string>()->default_value(""),
+      "file holding the controller's public key (its controller.pub), instead of the above")(
+      "insecure-plaintext", po::bool_switch()->default_value(false),
+      "DEVELOPMENT ONLY: no CURVE; the controller must run with --insecure-plaintext too")(
+      "run-as", po::value<std::string>()->default_value(""),
+      "drop root privileges to this user (and its groups) before anything else; its state "
+      "dir, key and password files must be readable by that user");
   return desc;
 }
 
@@ -137,6 +181,11 @@ Status parseAgentConfig(int argc, const char* const* argv, AgentConfig& config) 
     if (!name.empty()) config.metrics_allow.push_back(name);
   }
   NOA_ASSIGN_OR_RETURN(config.metrics_timeout, durationFlag(vm, "metrics-timeout"));
+  config.state_dir = vm["state-dir"].as<std::string>();
+  config.controller_public_key = vm["controller-public-key"].as<std::string>();
+  config.controller_public_key_file = vm["controller-public-key-file"].as<std::string>();
+  config.insecure_plaintext = vm["insecure-plaintext"].as<bool>();
+  config.run_as = vm["run-as"].as<std::string>();
   if (config.service_pid < 0) return Status::InvalidArgument("--service-pid must be positive");
   if (config.service_pid > 0 && !config.service_pidfile.empty()) {
     return Status::InvalidArgument("--service-pid and --service-pidfile exclude each other");
@@ -157,8 +206,8 @@ Status parseAgentConfig(int argc, const char* const* argv, AgentConfig& config) 
   if (config.service_port < 0 || config.service_port > 65535) {
     return Status::InvalidArgument("--service-port must be 0..65535");
   }
-  const bool needs_port = config.kind != "generic" &&
-                          !(config.kind == "postgres" && !config.pg_conninfo.empty());
+  const bool needs_port =
+      config.kind != "generic" && !(config.kind == "postgres" && !config.pg_conninfo.empty());
   if (needs_port && config.service_port == 0) {
     return Status::InvalidArgument("--service-port is required for --kind " + config.kind);
   }
@@ -183,7 +232,8 @@ Status parseAgentConfig(int argc, const char* const* argv, AgentConfig& config) 
   if (config.probe_failure_threshold < 1) {
     return Status::InvalidArgument("--probe-failure-threshold must be at least 1");
   }
-  return Status::Ok();
+  if (config.state_dir.empty()) config.state_dir = "/var/lib/noa-agent/" + config.agent_id;
+  return checkChannelSecurity(config);
 }
 
 nlohmann::json toJson(const AgentConfig& config) {
@@ -207,7 +257,12 @@ nlohmann::json toJson(const AgentConfig& config) {
           {"service_pidfile", config.service_pidfile},
           {"metrics_url", config.metrics_url},
           {"metrics_allow", config.metrics_allow},
-          {"metrics_timeout", formatDuration(config.metrics_timeout)}};
+          {"metrics_timeout", formatDuration(config.metrics_timeout)},
+          {"state_dir", config.state_dir},
+          {"controller_public_key", config.controller_public_key},
+          {"controller_public_key_file", config.controller_public_key_file},
+          {"insecure_plaintext", config.insecure_plaintext},
+          {"run_as", config.run_as}};
 }
 
 }  // namespace noa::agent

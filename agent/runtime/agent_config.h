@@ -39,6 +39,17 @@ struct AgentConfig {
   std::string metrics_url;
   std::vector<std::string> metrics_allow;
   std::chrono::milliseconds metrics_timeout{2000};
+  // Agent channel security: this agent's key pair lives in state_dir (agent.key 0600,
+  // agent.pub; default /var/lib/noa-agent/<agent-id>); the controller's public key comes from
+  // controller_public_key or, when that is empty, is read from controller_public_key_file.
+  // insecure_plaintext switches CURVE off (development only; the controller must agree).
+  std::string state_dir;
+  std::string controller_public_key;
+  std::string controller_public_key_file;
+  bool insecure_plaintext = false;
+  // Non-empty: the agent drops root privileges to this user at start (the least privilege its
+  // probes and actions need; e.g. "postgres" beside PostgreSQL, "redis" beside Redis).
+  std::string run_as;
   CommonFlags common;
 };
 
@@ -46,6 +57,9 @@ po::options_description agentFlags();
 
 // Parses and validates; errors name the flag.
 Status parseAgentConfig(int argc, const char* const* argv, AgentConfig& config);
+
+// The key pair's file name in state_dir (agent.key / agent.pub).
+inline constexpr char kAgentKeyName[] = "agent";
 
 // The effective config for --check-config and logs, with secrets redacted.
 nlohmann::json toJson(const AgentConfig& config);

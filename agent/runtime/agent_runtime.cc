@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/signal_watcher.h"
 #include "common/stop_token.h"
+#include "common/transport/curve_keys.h"
 
 namespace noa::agent {
 namespace {
@@ -99,8 +100,31 @@ int runAgent(const AgentConfig& config) {
   ProbeReportSource source([&probes] { return probes.snapshot(); },
                            [&metrics_worker] { return metrics_worker.latest(); });
 
+  SessionOptions session_options = sessionOptions(config);
+  if (config.insecure_plaintext) {
+    log::warn(
+        "INSECURE: the controller channel runs in plaintext (--insecure-plaintext); for "
+        "local development only");
+  } else {
+    bool created = false;
+    auto pair = transport::loadOrCreateKeyPair(config.state_dir, kAgentKeyName, &created);
+    if (!pair.ok()) {
+      log::error("cannot load the agent's key pair", {{"error", pair.status().toString()}});
+      std::cerr << "noa-agent: " << pair.status().message() << "\n";
+      return finish(kExitBadConfig);
+    }
+    // The public key and its id are what an operator enrolls (noactl keys accept ID).
+    log::info(created ? "agent key pair created" : "agent key pair loaded",
+              {{"key_id", transport::keyIdOf(pair->public_key).value()},
+               {"public_key", pair->public_key},
+               {"state_dir", config.state_dir}});
+    session_options.dealer.curve_server_key = config.controller_public_key;
+    session_options.dealer.curve_public_key = pair->public_key;
+    session_options.dealer.curve_secret_key = pair->secret_key;
+  }
+
   zmq::context_t context(1);
-  Session session(context, sessionOptions(config), clock, source);
+  Session session(context, std::move(session_options), clock, source);
   session_ptr.store(&session);
 
   std::atomic<bool> session_running{false};
@@ -140,6 +164,36 @@ int runAgent(const AgentConfig& config) {
   metrics.syncSession(session.stats());
   log::info("stopped", {{"reports_sent", session.stats().reports_sent.load()}});
   return finish(kExitOk);
+}
+
+int runShowKey(int argc, const char* const* argv) {
+  po::options_description desc("noa-agent show-key flags");
+  desc.add_options()("help,h", "print this help")(
+      "state-dir", po::value<std::string>()->required(),
+      "the agent's state directory (agent.key, agent.pub)");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    if (vm.count("help")) {
+      std::cout << "usage: noa-agent show-key --state-dir DIR\n"
+                   "Prints the agent's key id and public key (making the pair if there is\n"
+                   "none), to enroll it: noactl keys accept ID, or a line in the controller's\n"
+                   "--allowlist-file: AGENT_ID PUBLIC_KEY.\n";
+      return kExitOk;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "noa-agent show-key: " << e.what() << "\n";
+    return kExitBadConfig;
+  }
+  auto pair = transport::loadOrCreateKeyPair(vm["state-dir"].as<std::string>(), kAgentKeyName);
+  if (!pair.ok()) {
+    std::cerr << "noa-agent show-key: " << pair.status().message() << "\n";
+    return kExitBadConfig;
+  }
+  std::cout << "key_id " << transport::keyIdOf(pair->public_key).value() << "\n"
+            << "public_key " << pair->public_key << "\n";
+  return kExitOk;
 }
 
 }  // namespace noa::agent

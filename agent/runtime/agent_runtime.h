@@ -17,4 +17,8 @@ inline constexpr int kExitCannotListen = 3;
 // and inherited by every thread started after).
 int runAgent(const AgentConfig& config);
 
+// `noa-agent show-key --state-dir DIR`: prints the key id and public key of the agent's key
+// pair (making it when there is none), for enrollment by hand. Returns an exit code.
+int runShowKey(int argc, const char* const* argv);
+
 }  // namespace noa::agent

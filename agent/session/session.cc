@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/log.h"
+#include "common/transport/curve_keys.h"
 
 namespace noa::agent {
 
@@ -13,9 +14,43 @@ Session::Session(zmq::context_t& context, SessionOptions options, Clock& clock,
       clock_(clock),
       source_(source),
       backoff_(options_.backoff_min),
+      key_backoff_(options_.key_refused_backoff_min),
+      unregistered_since_(clock.now()),
       rng_(std::random_device{}()) {
   options_.dealer.identity = options_.hello.agent_id;
   options_.hello.report_interval_ms = static_cast<uint32_t>(options_.report_interval.count());
+}
+
+std::chrono::milliseconds Session::jittered(std::chrono::milliseconds base) {
+  std::uniform_real_distribution<double> jitter(0.5, 1.5);
+  return std::chrono::milliseconds(
+      static_cast<int64_t>(static_cast<double>(base.count()) * jitter(rng_)));
+}
+
+void Session::setRegistered(bool registered) {
+  if (registered_ && !registered) {
+    unregistered_since_ = clock_.now();
+    no_welcome_logged_ = false;
+  }
+  registered_ = registered;
+  stats_.registered = registered;
+}
+
+void Session::onBye(const std::string& reason) {
+  setRegistered(false);
+  if (!transport::isKeyRefusal(reason)) {
+    log::warn("controller closed the session", {{"reason", reason}});
+    next_hello_ = clock_.now() + options_.report_interval;
+    return;
+  }
+  ++stats_.key_refusals;
+  key_refused_ = true;
+  const auto wait = jittered(key_backoff_);
+  log::error(
+      "controller refuses this agent's key",
+      {{"reason", reason}, {"retry_in_ms", wait.count()}, {"endpoint", options_.dealer.endpoint}});
+  next_hello_ = clock_.now() + wait;
+  key_backoff_ = std::min(key_backoff_ * 2, options_.key_refused_backoff_max);
 }
 
 std::string Session::envelope(protocol::Body body) {
@@ -34,8 +69,7 @@ bool Session::connect() {
     return false;
   }
   socket_ = std::move(socket).value();
-  registered_ = false;
-  stats_.registered = false;
+  setRegistered(false);
   const MonoTime now = clock_.now();
   last_heard_ = now;
   next_hello_ = now;
@@ -45,14 +79,11 @@ bool Session::connect() {
 
 void Session::dropConnection(const StopToken& stop) {
   socket_.reset();
-  registered_ = false;
-  stats_.registered = false;
+  setRegistered(false);
   ++stats_.reconnects;
   // Randomised and growing, so a fleet that lost the controller together does not come back
   // in one burst.
-  std::uniform_real_distribution<double> jitter(0.5, 1.5);
-  const auto wait = std::chrono::milliseconds(
-      static_cast<int64_t>(static_cast<double>(backoff_.count()) * jitter(rng_)));
+  const auto wait = jittered(backoff_);
   backoff_ = std::min(backoff_ * 2, options_.backoff_max);
   stop.waitFor(wait);
 }
@@ -60,7 +91,15 @@ void Session::dropConnection(const StopToken& stop) {
 void Session::sendHello() {
   Status sent = socket_->send(envelope(options_.hello));
   if (sent.ok()) ++stats_.hellos_sent;
-  next_hello_ = clock_.now() + options_.report_interval;
+  const MonoTime now = clock_.now();
+  if (key_refused_) {
+    // Silence after this hello is the refusal's rate limit, not a lost controller; wait a full
+    // back-off for the next answer.
+    last_heard_ = now;
+    next_hello_ = now + jittered(key_backoff_);
+  } else {
+    next_hello_ = now + options_.report_interval;
+  }
 }
 
 void Session::queueReport() {
@@ -85,9 +124,10 @@ void Session::handle(std::string_view payload) {
         log::info("registered with controller",
                   {{"controller", std::get<protocol::Welcome>(env.body).controller_id}});
       }
-      registered_ = true;
-      stats_.registered = true;
+      setRegistered(true);
       backoff_ = options_.backoff_min;
+      key_refused_ = false;
+      key_backoff_ = options_.key_refused_backoff_min;
       next_report_ = clock_.now();  // first report right away
       return;
     }
@@ -96,8 +136,7 @@ void Session::handle(std::string_view payload) {
       ++stats_.acks_received;
       if (ack.error == "hello_required") {
         if (registered_) log::info("controller asks for hello again (it restarted)");
-        registered_ = false;
-        stats_.registered = false;
+        setRegistered(false);
         next_hello_ = clock_.now();
       } else if (!ack.error.empty()) {
         ++stats_.rejected_by_controller;
@@ -117,11 +156,7 @@ void Session::handle(std::string_view payload) {
       return;
     }
     case protocol::MessageType::kBye:
-      log::warn("controller closed the session",
-                {{"reason", std::get<protocol::Bye>(env.body).reason}});
-      registered_ = false;
-      stats_.registered = false;
-      next_hello_ = clock_.now() + options_.report_interval;
+      onBye(std::get<protocol::Bye>(env.body).reason);
       return;
     default:
       log::warn("unexpected message from controller",
@@ -166,7 +201,19 @@ void Session::run(const StopToken& stop) {
         handle(**more);
       }
     }
-    if (clock_.now() - last_heard_ > timeout) {
+    if (!registered_ && !key_refused_ && !no_welcome_logged_ &&
+        clock_.now() - unregistered_since_ > options_.no_welcome_warning) {
+      log::warn(
+          "no welcome from the controller: is the controller's public key right? is this "
+          "agent's key enrolled (noa-agent show-key; noactl keys list)? do agent and "
+          "controller agree on --insecure-plaintext?",
+          {{"endpoint", options_.dealer.endpoint},
+           {"waiting_ms", std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now() -
+                                                                                unregistered_since_)
+                              .count()}});
+      no_welcome_logged_ = true;
+    }
+    if (clock_.now() - last_heard_ > timeout && !key_refused_) {
       if (!lost_logged) {
         log::warn("controller lost; reconnecting",
                   {{"silent_ms", std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -6,6 +6,12 @@
 //   after `controller_timeout_intervals` without one, the socket is dropped and a new one is
 //   made after a randomised, growing back-off (no reconnect storms), then hello again.
 // An ack with error "hello_required" (the controller restarted) triggers hello at once.
+// A bye that refuses this agent's key (pending enrollment, revoked: transport::isKeyRefusal) is
+// logged at error and hello is retried after a randomised back-off that grows from
+// key_refused_backoff_min to _max on the same connection, so an unenrolled fleet cannot hammer
+// the controller. When no welcome arrives for `no_welcome_warning` (a CURVE handshake that fails
+// is silent: wrong controller key, key refused at the handshake, plaintext on one side only),
+// the session says so in the log once.
 
 #include <atomic>
 #include <chrono>
@@ -29,6 +35,9 @@ struct SessionOptions {
   uint32_t controller_timeout_intervals = 3;
   std::chrono::milliseconds backoff_min{200};
   std::chrono::milliseconds backoff_max{5000};
+  std::chrono::milliseconds key_refused_backoff_min{5000};
+  std::chrono::milliseconds key_refused_backoff_max{60000};
+  std::chrono::milliseconds no_welcome_warning{10000};
 };
 
 struct SessionStats {
@@ -38,6 +47,7 @@ struct SessionStats {
   std::atomic<uint64_t> acks_received{0};
   std::atomic<uint64_t> reconnects{0};
   std::atomic<uint64_t> rejected_by_controller{0};
+  std::atomic<uint64_t> key_refusals{0};  // byes refusing this agent's key
   std::atomic<bool> registered{false};
   std::atomic<uint64_t> queued_events{0};  // command results/progress not yet handed to ZeroMQ
 };
@@ -60,6 +70,9 @@ class Session {
   void sendHello();
   void queueReport();
   void handle(std::string_view payload);
+  void onBye(const std::string& reason);
+  void setRegistered(bool registered);
+  std::chrono::milliseconds jittered(std::chrono::milliseconds base);
   std::string envelope(protocol::Body body);
 
   zmq::context_t& context_;
@@ -78,6 +91,10 @@ class Session {
   MonoTime next_hello_{};
   MonoTime next_report_{};
   std::chrono::milliseconds backoff_;
+  bool key_refused_ = false;  // the controller refused our key; hello on key_backoff_
+  std::chrono::milliseconds key_backoff_;
+  MonoTime unregistered_since_{};
+  bool no_welcome_logged_ = false;
   std::mt19937 rng_;
 };
 

@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/process/streaming_process.h"
+
 extern char** environ;
 
 namespace noa {
@@ -125,10 +127,18 @@ std::vector<std::string> buildEnv(const std::map<std::string, std::string>& extr
 Status childErrorStatus(const ProcessSpec& spec, const ChildError& ce) {
   std::string what;
   switch (ce.stage) {
-    case kStageChdir: what = "chdir '" + spec.working_dir + "'"; break;
-    case kStageSetgid: what = "setgid " + std::to_string(spec.gid.value_or(0)); break;
-    case kStageSetuid: what = "setuid " + std::to_string(spec.uid.value_or(0)); break;
-    default: what = "exec '" + spec.argv[0] + "'"; break;
+    case kStageChdir:
+      what = "chdir '" + spec.working_dir + "'";
+      break;
+    case kStageSetgid:
+      what = "setgid " + std::to_string(spec.gid.value_or(0));
+      break;
+    case kStageSetuid:
+      what = "setuid " + std::to_string(spec.uid.value_or(0));
+      break;
+    default:
+      what = "exec '" + spec.argv[0] + "'";
+      break;
   }
   std::string msg = what + ": " + std::strerror(ce.err);
   if (ce.err == ENOENT) return Status::NotFound(msg);
@@ -136,9 +146,10 @@ Status childErrorStatus(const ProcessSpec& spec, const ChildError& ce) {
   return Status::IoError(msg);
 }
 
-}  // namespace
-
-Result<ProcessResult> runProcess(const ProcessSpec& spec, const StopToken* cancel) {
+// runProcess and runProcessStreaming share this loop; `sink` null = keep a stdout tail.
+Result<ProcessResult> runProcessImpl(const ProcessSpec& spec, const StopToken* cancel,
+                                     const OutputSink* sink, Status* sink_status,
+                                     uint64_t* stdout_bytes) {
   if (spec.argv.empty() || spec.argv[0].empty()) {
     return Status::InvalidArgument("process argv is empty");
   }
@@ -190,15 +201,19 @@ Result<ProcessResult> runProcess(const ProcessSpec& spec, const StopToken* cance
     return childErrorStatus(spec, ce);
   }
   status_r.reset();
+  // A bigger pipe means fewer wake-ups for a streaming producer; best effort (capped by
+  // /proc/sys/fs/pipe-max-size for unprivileged callers).
+  if (sink != nullptr) ::fcntl(out_r.get(), F_SETPIPE_SZ, 1 << 20);
 
   ProcessResult result;
+  bool sink_failed = false;
   const auto deadline =
       spec.timeout.count() > 0 ? started + spec.timeout : Clock::time_point::max();
-  std::optional<Clock::time_point> kill_at;   // when SIGKILL goes to the group
+  std::optional<Clock::time_point> kill_at;      // when SIGKILL goes to the group
   std::optional<Clock::time_point> drain_until;  // set once the child has exited
   bool reaped = false;
   int wstatus = 0;
-  char buf[16384];
+  std::vector<char> buf(sink != nullptr ? (1 << 20) : 16384);
 
   while (true) {
     if (!reaped) {
@@ -214,8 +229,8 @@ Result<ProcessResult> runProcess(const ProcessSpec& spec, const StopToken* cance
 
     if (!kill_at && !reaped) {
       bool cancel_now = cancel != nullptr && cancel->stopRequested();
-      if (cancel_now || now >= deadline) {
-        (cancel_now ? result.cancelled : result.timed_out) = true;
+      if (sink_failed || cancel_now || now >= deadline) {
+        if (!sink_failed) (cancel_now ? result.cancelled : result.timed_out) = true;
         ::kill(-pid, SIGTERM);
         kill_at = now + spec.kill_grace;
       }
@@ -242,8 +257,7 @@ Result<ProcessResult> runProcess(const ProcessSpec& spec, const StopToken* cance
     if (!kill_at && deadline < wake) wake = deadline;
     if (kill_at && *kill_at < wake) wake = *kill_at;
     if (drain_until && *drain_until < wake) wake = *drain_until;
-    int wait_ms = static_cast<int>(
-        std::chrono::duration_cast<milliseconds>(wake - now).count());
+    int wait_ms = static_cast<int>(std::chrono::duration_cast<milliseconds>(wake - now).count());
     if (wait_ms < 0) wait_ms = 0;
     pollfd fds[2];
     int nfds = 0;
@@ -259,12 +273,24 @@ Result<ProcessResult> runProcess(const ProcessSpec& spec, const StopToken* cance
     for (int i = 0; i < nfds && pr > 0; ++i) {
       if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
       bool is_out = fds[i].fd == out_r.get();
-      ssize_t got = ::read(fds[i].fd, buf, sizeof(buf));
+      ssize_t got = ::read(fds[i].fd, buf.data(), buf.size());
       if (got > 0) {
-        if (is_out) {
-          appendTail(result.stdout_tail, result.stdout_truncated, buf, got, spec.max_output_bytes);
+        if (is_out && sink != nullptr) {
+          *stdout_bytes += static_cast<uint64_t>(got);
+          Status st = (*sink)(std::string_view(buf.data(), static_cast<size_t>(got)));
+          if (!st.ok()) {
+            // Closing our end makes a writing child fail with EPIPE at once; the group is
+            // signalled at the top of the loop.
+            *sink_status = std::move(st);
+            sink_failed = true;
+            out_r.reset();
+          }
+        } else if (is_out) {
+          appendTail(result.stdout_tail, result.stdout_truncated, buf.data(), got,
+                     spec.max_output_bytes);
         } else {
-          appendTail(result.stderr_tail, result.stderr_truncated, buf, got, spec.max_output_bytes);
+          appendTail(result.stderr_tail, result.stderr_truncated, buf.data(), got,
+                     spec.max_output_bytes);
         }
       } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
         (is_out ? out_r : err_r).reset();
@@ -281,6 +307,21 @@ Result<ProcessResult> runProcess(const ProcessSpec& spec, const StopToken* cance
   }
   result.duration = std::chrono::duration_cast<milliseconds>(Clock::now() - started);
   return result;
+}
+
+}  // namespace
+
+Result<ProcessResult> runProcess(const ProcessSpec& spec, const StopToken* cancel) {
+  return runProcessImpl(spec, cancel, nullptr, nullptr, nullptr);
+}
+
+Result<StreamingProcessResult> runProcessStreaming(const ProcessSpec& spec, const OutputSink& sink,
+                                                   const StopToken* cancel) {
+  if (!sink) return Status::InvalidArgument("streaming process needs a sink");
+  StreamingProcessResult out;
+  NOA_ASSIGN_OR_RETURN(out.process,
+                       runProcessImpl(spec, cancel, &sink, &out.sink_status, &out.stdout_bytes));
+  return out;
 }
 
 }  // namespace noa

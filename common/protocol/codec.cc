@@ -1,8 +1,8 @@
 #include "common/protocol/codec.h"
 
-#include <msgpack.hpp>
-
+#include <initializer_list>
 #include <limits>
+#include <msgpack.hpp>
 #include <type_traits>
 
 #include "common/protocol/wire_reader.h"
@@ -103,38 +103,53 @@ void pack(Packer& pk, const Report& m) {
   for (const auto& [k, v] : m.attributes) packStr(pk, k), packStr(pk, v);
 }
 
+// Keys added after v1 was first written go out only when they differ from their default, so an
+// older message encodes to the same bytes as before (and an older peer sees nothing new).
+uint32_t countSet(std::initializer_list<bool> set) {
+  uint32_t n = 0;
+  for (bool b : set) n += b ? 1 : 0;
+  return n;
+}
+
 void pack(Packer& pk, const Ack& m) {
-  pk.pack_map(4);
+  pk.pack_map(4 + countSet({!m.command_id.empty()}));
   packStr(pk, "ref"), packStr(pk, m.ref);
   packStr(pk, "seq"), pk.pack(m.seq);
   packStr(pk, "error"), packStr(pk, m.error);
   packStr(pk, "detail"), packStr(pk, m.detail);
+  if (!m.command_id.empty()) packStr(pk, "command_id"), packStr(pk, m.command_id);
 }
 
 void pack(Packer& pk, const Command& m) {
-  pk.pack_map(4);
+  pk.pack_map(4 + countSet({!m.params_json.empty(), m.cancel}));
   packStr(pk, "command_id"), packStr(pk, m.command_id);
   packStr(pk, "action"), packStr(pk, m.action);
   packStr(pk, "params"), packValueMap(pk, m.params);
   packStr(pk, "deadline_ms"), pk.pack(m.deadline_ms);
+  if (!m.params_json.empty()) packStr(pk, "params_json"), packStr(pk, m.params_json);
+  if (m.cancel) packStr(pk, "cancel"), pk.pack(true);
 }
 
 void pack(Packer& pk, const Progress& m) {
-  pk.pack_map(4);
+  const bool has_state = m.state != kProgressRunning;
+  pk.pack_map(4 + countSet({has_state}));
   packStr(pk, "command_id"), packStr(pk, m.command_id);
   packStr(pk, "phase"), packStr(pk, m.phase);
   packStr(pk, "bytes_done"), pk.pack(m.bytes_done);
   packStr(pk, "bytes_total_estimate"), pk.pack(m.bytes_total_estimate);
+  if (has_state) packStr(pk, "state"), packStr(pk, m.state);
 }
 
 void pack(Packer& pk, const CommandResult& m) {
-  pk.pack_map(6);
+  pk.pack_map(6 + countSet({!m.error_code.empty(), !m.output_json.empty()}));
   packStr(pk, "command_id"), packStr(pk, m.command_id);
   packStr(pk, "status"), packStr(pk, m.status);
   packStr(pk, "code"), pk.pack(m.code);
   packStr(pk, "error"), packStr(pk, m.error);
   packStr(pk, "output"), packValueMap(pk, m.output);
   packStr(pk, "duration_ms"), pk.pack(m.duration_ms);
+  if (!m.error_code.empty()) packStr(pk, "error_code"), packStr(pk, m.error_code);
+  if (!m.output_json.empty()) packStr(pk, "output_json"), packStr(pk, m.output_json);
 }
 
 void pack(Packer& pk, const Bye& m) {
@@ -146,18 +161,28 @@ void pack(Packer& pk, const Bye& m) {
 
 Status readValue(const msgpack::object& o, const std::string& path, Value& out) {
   switch (o.type) {
-    case msgpack::type::NIL: out = std::monostate{}; return Status::Ok();
-    case msgpack::type::BOOLEAN: out = o.via.boolean; return Status::Ok();
+    case msgpack::type::NIL:
+      out = std::monostate{};
+      return Status::Ok();
+    case msgpack::type::BOOLEAN:
+      out = o.via.boolean;
+      return Status::Ok();
     case msgpack::type::POSITIVE_INTEGER:
       if (o.via.u64 > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
         return Status::InvalidArgument(path + ": integer out of range");
       }
       out = static_cast<int64_t>(o.via.u64);
       return Status::Ok();
-    case msgpack::type::NEGATIVE_INTEGER: out = o.via.i64; return Status::Ok();
+    case msgpack::type::NEGATIVE_INTEGER:
+      out = o.via.i64;
+      return Status::Ok();
     case msgpack::type::FLOAT32:
-    case msgpack::type::FLOAT64: out = o.via.f64; return Status::Ok();
-    case msgpack::type::STR: out = std::string(o.via.str.ptr, o.via.str.size); return Status::Ok();
+    case msgpack::type::FLOAT64:
+      out = o.via.f64;
+      return Status::Ok();
+    case msgpack::type::STR:
+      out = std::string(o.via.str.ptr, o.via.str.size);
+      return Status::Ok();
     default:
       return Status::InvalidArgument(path + ": expected nil, bool, number or string");
   }
@@ -182,12 +207,13 @@ Status read(const WireMap& r, Hello& m) {
   NOA_RETURN_IF_ERROR(r.str("kind", m.kind));
   NOA_RETURN_IF_ERROR(r.str("host", m.host));
   NOA_RETURN_IF_ERROR(r.str("agent_version", m.agent_version));
-  NOA_RETURN_IF_ERROR(r.eachArray("capabilities", [&m](const msgpack::object& o,
-                                                       const std::string& path) {
-    if (o.type != msgpack::type::STR) return Status::InvalidArgument(path + ": expected string");
-    m.capabilities.emplace_back(o.via.str.ptr, o.via.str.size);
-    return Status::Ok();
-  }));
+  NOA_RETURN_IF_ERROR(
+      r.eachArray("capabilities", [&m](const msgpack::object& o, const std::string& path) {
+        if (o.type != msgpack::type::STR)
+          return Status::InvalidArgument(path + ": expected string");
+        m.capabilities.emplace_back(o.via.str.ptr, o.via.str.size);
+        return Status::Ok();
+      }));
   NOA_RETURN_IF_ERROR(r.integer("pid", m.pid));
   return r.integer("report_interval_ms", m.report_interval_ms);
 }
@@ -224,26 +250,28 @@ Status read(const WireMap& r, Report& m) {
   NOA_RETURN_IF_ERROR(r.integer("seq", m.seq, kRequired));
   NOA_RETURN_IF_ERROR(r.nested("health", [&m](const WireMap& h) { return read(h, m.health); }));
   NOA_RETURN_IF_ERROR(r.str("role", m.role));
-  NOA_RETURN_IF_ERROR(r.eachEntry("metrics", [&m](std::string key, const msgpack::object& o,
-                                                  const std::string& path) {
-    double value = 0;
-    NOA_RETURN_IF_ERROR(readNumber(o, path, value));
-    m.metrics.push_back({std::move(key), value});
-    return Status::Ok();
-  }));
-  return r.eachEntry("attributes", [&m](std::string key, const msgpack::object& o,
-                                        const std::string& path) {
-    if (o.type != msgpack::type::STR) return Status::InvalidArgument(path + ": expected string");
-    m.attributes[std::move(key)] = std::string(o.via.str.ptr, o.via.str.size);
-    return Status::Ok();
-  });
+  NOA_RETURN_IF_ERROR(r.eachEntry(
+      "metrics", [&m](std::string key, const msgpack::object& o, const std::string& path) {
+        double value = 0;
+        NOA_RETURN_IF_ERROR(readNumber(o, path, value));
+        m.metrics.push_back({std::move(key), value});
+        return Status::Ok();
+      }));
+  return r.eachEntry("attributes",
+                     [&m](std::string key, const msgpack::object& o, const std::string& path) {
+                       if (o.type != msgpack::type::STR)
+                         return Status::InvalidArgument(path + ": expected string");
+                       m.attributes[std::move(key)] = std::string(o.via.str.ptr, o.via.str.size);
+                       return Status::Ok();
+                     });
 }
 
 Status read(const WireMap& r, Ack& m) {
   NOA_RETURN_IF_ERROR(r.str("ref", m.ref));
   NOA_RETURN_IF_ERROR(r.integer("seq", m.seq));
   NOA_RETURN_IF_ERROR(r.str("error", m.error));
-  return r.str("detail", m.detail);
+  NOA_RETURN_IF_ERROR(r.str("detail", m.detail));
+  return r.str("command_id", m.command_id);
 }
 
 Status read(const WireMap& r, Command& m) {
@@ -252,14 +280,17 @@ Status read(const WireMap& r, Command& m) {
   if (const msgpack::object* params = r.find("params")) {
     NOA_RETURN_IF_ERROR(readValueMap(*params, r.path() + ".params", m.params));
   }
-  return r.integer("deadline_ms", m.deadline_ms);
+  NOA_RETURN_IF_ERROR(r.integer("deadline_ms", m.deadline_ms));
+  NOA_RETURN_IF_ERROR(r.str("params_json", m.params_json));
+  return r.boolean("cancel", m.cancel);
 }
 
 Status read(const WireMap& r, Progress& m) {
   NOA_RETURN_IF_ERROR(r.str("command_id", m.command_id, kRequired));
   NOA_RETURN_IF_ERROR(r.str("phase", m.phase));
   NOA_RETURN_IF_ERROR(r.integer("bytes_done", m.bytes_done));
-  return r.integer("bytes_total_estimate", m.bytes_total_estimate);
+  NOA_RETURN_IF_ERROR(r.integer("bytes_total_estimate", m.bytes_total_estimate));
+  return r.str("state", m.state);
 }
 
 Status read(const WireMap& r, CommandResult& m) {
@@ -270,7 +301,9 @@ Status read(const WireMap& r, CommandResult& m) {
   if (const msgpack::object* output = r.find("output")) {
     NOA_RETURN_IF_ERROR(readValueMap(*output, r.path() + ".output", m.output));
   }
-  return r.integer("duration_ms", m.duration_ms);
+  NOA_RETURN_IF_ERROR(r.integer("duration_ms", m.duration_ms));
+  NOA_RETURN_IF_ERROR(r.str("error_code", m.error_code));
+  return r.str("output_json", m.output_json);
 }
 
 Status read(const WireMap& r, Bye& m) { return r.str("reason", m.reason); }
@@ -367,11 +400,16 @@ Result<Envelope> decode(std::string_view bytes, const DecodeLimits& limits) {
 
 std::string_view rejectReason(const Status& decode_error) {
   switch (decode_error.code()) {
-    case StatusCode::kResourceExhausted: return "oversized";
-    case StatusCode::kFailedPrecondition: return "bad_version";
-    case StatusCode::kUnimplemented: return "unknown_type";
-    case StatusCode::kInvalidArgument: return "malformed";
-    default: return "invalid";
+    case StatusCode::kResourceExhausted:
+      return "oversized";
+    case StatusCode::kFailedPrecondition:
+      return "bad_version";
+    case StatusCode::kUnimplemented:
+      return "unknown_type";
+    case StatusCode::kInvalidArgument:
+      return "malformed";
+    default:
+      return "invalid";
   }
 }
 

@@ -53,9 +53,9 @@ struct Welcome {
 
 // One probe's state inside a report.
 struct ProbeState {
-  std::string name;         // e.g. "liveness"
-  std::string kind;         // "liveness" | "readiness" | "startup" | "check"
-  std::string state;        // "success" | "failure" | "unknown"
+  std::string name;   // e.g. "liveness"
+  std::string kind;   // "liveness" | "readiness" | "startup" | "check"
+  std::string state;  // "success" | "failure" | "unknown"
   uint32_t consecutive_successes = 0;
   uint32_t consecutive_failures = 0;
   uint32_t latency_us = 0;  // of the last attempt
@@ -81,9 +81,9 @@ struct Metric {
 // agent -> controller, every interval and at once when a probe changes state. Also the
 // agent's application heartbeat.
 struct Report {
-  uint64_t seq = 0;     // strictly increasing per agent process run
+  uint64_t seq = 0;  // strictly increasing per agent process run
   Health health;
-  std::string role;     // "" | "primary" | "replica" (replicated services)
+  std::string role;  // "" | "primary" | "replica" (replicated services)
   std::vector<Metric> metrics;
   std::map<std::string, std::string> attributes;  // small facts: "lsn", "timeline", ...
   bool operator==(const Report&) const = default;
@@ -92,39 +92,61 @@ struct Report {
 // controller -> agent, answer to every report, hello-less report, progress and result. Also
 // the controller's application heartbeat. `error` empty means accepted.
 struct Ack {
-  std::string ref;      // envelope id being acknowledged
-  uint64_t seq = 0;     // highest report seq stored for this agent
-  std::string error;    // "" | "hello_required" | "rejected"
+  std::string ref;    // envelope id being acknowledged
+  uint64_t seq = 0;   // highest report seq stored for this agent
+  std::string error;  // "" | "hello_required" | "rejected" | "store_unavailable"
   std::string detail;
+  // Optional (added with the command channel). Set only on the ack of a `result`: that
+  // command's result is stored (or, with error "rejected", never will be), so the agent drops it
+  // from its spool.
+  std::string command_id;
   bool operator==(const Ack&) const = default;
 };
 
-// controller -> agent.
+// controller -> agent. Delivered at least once: the agent dedupes by command_id.
 struct Command {
   std::string command_id;
-  std::string action;   // a name from the agent's capabilities
+  std::string action;  // a name from the agent's capabilities
   ValueMap params;
   int64_t deadline_ms = 0;  // unix ms; 0 = none
+  // Optional keys added with the command channel; like every optional key added later, they
+  // are written only when not default, so the bytes of older messages are unchanged.
+  // Parameters that are not scalars (lists, nested objects), as the text of one JSON object;
+  // merged with `params` (a key in both is refused). See command_params.h.
+  std::string params_json;
+  // Cancel the command `command_id` (action and params are those of the original command).
+  bool cancel = false;
   bool operator==(const Command&) const = default;
 };
 
-// agent -> controller, for long actions.
+// agent -> controller: the command was received, started, or moved on (long actions, every
+// 1-2 s at most).
 struct Progress {
   std::string command_id;
   std::string phase;
   uint64_t bytes_done = 0;
   uint64_t bytes_total_estimate = 0;
+  // Optional (added with the command channel): "accepted" (received and queued: the
+  // controller's sent -> acked) or "running" (the default, and the only meaning before).
+  std::string state = "running";
   bool operator==(const Progress&) const = default;
 };
+
+inline constexpr const char* kProgressAccepted = "accepted";
+inline constexpr const char* kProgressRunning = "running";
 
 // agent -> controller, final outcome of a command.
 struct CommandResult {
   std::string command_id;
-  std::string status;   // "succeeded" | "failed" | "timed_out" | "cancelled" | "rejected"
+  std::string status;  // "succeeded" | "failed" | "timed_out" | "cancelled" | "rejected"
   int32_t code = 0;
   std::string error;
   ValueMap output;
   uint64_t duration_ms = 0;
+  // Optional (added with the command channel): a stable error code ("invalid_params", "busy",
+  // "timeout", ...) and structured output (the action's details) as one JSON object's text.
+  std::string error_code;
+  std::string output_json;
   bool operator==(const CommandResult&) const = default;
 };
 
@@ -138,9 +160,9 @@ using Body = std::variant<Hello, Welcome, Report, Ack, Command, Progress, Comman
 
 struct Envelope {
   uint32_t v = kProtocolMajor;
-  std::string id;       // unique per sender, e.g. "<agent>-<seq>" or a random hex id
-  int64_t ts_ms = 0;    // sender's wall clock, unix ms
-  std::string from;     // agent id, or the controller id
+  std::string id;     // unique per sender, e.g. "<agent>-<seq>" or a random hex id
+  int64_t ts_ms = 0;  // sender's wall clock, unix ms
+  std::string from;   // agent id, or the controller id
   Body body;
   MessageType type() const { return static_cast<MessageType>(body.index()); }
   bool operator==(const Envelope&) const = default;

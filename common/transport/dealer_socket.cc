@@ -18,6 +18,11 @@ Result<std::unique_ptr<DealerSocket>> DealerSocket::connect(zmq::context_t& cont
     socket.set(zmq::sockopt::heartbeat_ttl, options.heartbeat_ttl_ms);
     socket.set(zmq::sockopt::maxmsgsize, options.max_frame_bytes);
     socket.set(zmq::sockopt::linger, 0);
+    if (!options.curve_server_key.empty()) {
+      socket.set(zmq::sockopt::curve_serverkey, options.curve_server_key);
+      socket.set(zmq::sockopt::curve_publickey, options.curve_public_key);
+      socket.set(zmq::sockopt::curve_secretkey, options.curve_secret_key);
+    }
     socket.connect(options.endpoint);
     return std::unique_ptr<DealerSocket>(new DealerSocket(std::move(socket)));
   } catch (const zmq::error_t& e) {

@@ -21,12 +21,17 @@ struct DealerOptions {
   std::string identity;  // the agent id
   int send_hwm = 10;
   int receive_hwm = 100;
-  int reconnect_interval_ms = 250;      // randomised by the caller
+  int reconnect_interval_ms = 250;  // randomised by the caller
   int reconnect_interval_max_ms = 5000;
   int heartbeat_interval_ms = 1000;
   int heartbeat_timeout_ms = 3000;
   int heartbeat_ttl_ms = 3000;
   int64_t max_frame_bytes = 256 * 1024;
+  // CURVE (all Z85): the controller's public key and this agent's key pair. An empty
+  // curve_server_key means plaintext (--insecure-plaintext).
+  std::string curve_server_key;
+  std::string curve_public_key;
+  std::string curve_secret_key;
 };
 
 class DealerSocket {

@@ -16,9 +16,16 @@ Result<std::unique_ptr<RouterSocket>> RouterSocket::bind(zmq::context_t& context
     socket.set(zmq::sockopt::heartbeat_timeout, options.heartbeat_timeout_ms);
     socket.set(zmq::sockopt::heartbeat_ttl, options.heartbeat_ttl_ms);
     socket.set(zmq::sockopt::linger, 0);
+    const bool curve = !options.curve_secret_key.empty();
+    if (curve) {
+      socket.set(zmq::sockopt::curve_server, 1);
+      socket.set(zmq::sockopt::curve_secretkey, options.curve_secret_key);
+      socket.set(zmq::sockopt::zap_domain, options.zap_domain);
+    }
     socket.bind(options.bind_endpoint);
     std::string endpoint = socket.get(zmq::sockopt::last_endpoint);
-    return std::unique_ptr<RouterSocket>(new RouterSocket(std::move(socket), std::move(endpoint)));
+    return std::unique_ptr<RouterSocket>(
+        new RouterSocket(std::move(socket), std::move(endpoint), curve));
   } catch (const zmq::error_t& e) {
     return Status::Unavailable("cannot bind agent channel on " + options.bind_endpoint + ": " +
                                e.what());
@@ -41,6 +48,11 @@ Result<std::optional<IncomingMessage>> RouterSocket::receive(std::chrono::millis
       if (!socket_.recv(part, zmq::recv_flags::none)) break;
       if (first) {
         incoming.payload = part.to_string();
+        // Per-connection metadata that libzmq attaches to every frame; cheap (a map lookup).
+        if (curve_) {
+          const char* user_id = zmq_msg_gets(part.handle(), "User-Id");
+          if (user_id != nullptr) incoming.user_id = user_id;
+        }
         first = false;
       } else {
         ++incoming.extra_frames;

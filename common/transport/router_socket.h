@@ -28,12 +28,19 @@ struct RouterOptions {
   int heartbeat_interval_ms = 1000;
   int heartbeat_timeout_ms = 3000;
   int heartbeat_ttl_ms = 3000;
+  // CURVE server secret key (Z85). Empty = plaintext (--insecure-plaintext). When set, the
+  // socket is a CURVE server in ZAP domain `zap_domain`: a ZapHandler must already be bound in
+  // the same context, or libzmq admits every client that knows the public key.
+  std::string curve_secret_key;
+  std::string zap_domain = "noa";
 };
 
 struct IncomingMessage {
-  std::string peer;     // ZeroMQ routing id (= agent id for well-behaved agents)
-  std::string payload;  // one frame
+  std::string peer;         // ZeroMQ routing id (= agent id for well-behaved agents)
+  std::string payload;      // one frame
   size_t extra_frames = 0;  // > 0 means the peer sent a multi-frame message (malformed)
+  // The User-Id the ZAP handler gave this connection (the key id); empty in plaintext.
+  std::string user_id;
 };
 
 class RouterSocket {
@@ -52,11 +59,12 @@ class RouterSocket {
   const std::string& endpoint() const { return endpoint_; }
 
  private:
-  RouterSocket(zmq::socket_t socket, std::string endpoint)
-      : socket_(std::move(socket)), endpoint_(std::move(endpoint)) {}
+  RouterSocket(zmq::socket_t socket, std::string endpoint, bool curve)
+      : socket_(std::move(socket)), endpoint_(std::move(endpoint)), curve_(curve) {}
 
   zmq::socket_t socket_;
   std::string endpoint_;
+  bool curve_ = false;
 };
 
 }  // namespace noa::transport

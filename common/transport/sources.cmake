@@ -1,5 +1,7 @@
 add_library(noa_transport STATIC
   ${CMAKE_CURRENT_LIST_DIR}/router_socket.cc
   ${CMAKE_CURRENT_LIST_DIR}/dealer_socket.cc
+  ${CMAKE_CURRENT_LIST_DIR}/curve_keys.cc
+  ${CMAKE_CURRENT_LIST_DIR}/zap_handler.cc
 )
-target_link_libraries(noa_transport PUBLIC noa_base cppzmq)
+target_link_libraries(noa_transport PUBLIC noa_base cppzmq PRIVATE OpenSSL::Crypto)

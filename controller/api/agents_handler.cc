@@ -1,10 +1,8 @@
 #include "controller/api/agents_handler.h"
 
-#include <charconv>
-
 #include "controller/api/agent_json.h"
 #include "controller/api/problem.h"
-#include "controller/api/time_param.h"
+#include "controller/api/query_params.h"
 
 namespace noa::controller::api {
 namespace {
@@ -12,39 +10,6 @@ namespace {
 using nlohmann::json;
 
 ApiResponse unknownAgent(const std::string& id) { return problem(404, "no agent '" + id + "'"); }
-
-Result<size_t> parseLimit(const std::optional<std::string>& text) {
-  if (!text) return kHistoryDefaultLimit;
-  size_t limit = 0;
-  const char* end = text->data() + text->size();
-  const auto [ptr, ec] = std::from_chars(text->data(), end, limit);
-  if (text->empty() || ec != std::errc() || ptr != end || limit < 1 || limit > kHistoryMaxLimit) {
-    return Status::InvalidArgument("limit must be a whole number from 1 to " +
-                                   std::to_string(kHistoryMaxLimit) + ", not '" + *text + "'");
-  }
-  return limit;
-}
-
-struct HistoryQuery {
-  int64_t since_ms = 0;
-  size_t limit = kHistoryDefaultLimit;
-};
-
-// since= and limit=, shared by history and metric series; a 400 problem when either is bad.
-std::optional<ApiResponse> parseHistoryQuery(const ApiRequest& request, HistoryQuery& query) {
-  if (auto text = request.queryParam("since")) {
-    Result<int64_t> since = parseTimestamp(*text);
-    if (!since.ok()) {
-      return badParameter("since", "since must be an RFC 3339 timestamp or unix milliseconds: " +
-                                       since.status().message());
-    }
-    query.since_ms = *since;
-  }
-  Result<size_t> limit = parseLimit(request.queryParam("limit"));
-  if (!limit.ok()) return badParameter("limit", limit.status().message());
-  query.limit = *limit;
-  return std::nullopt;
-}
 
 }  // namespace
 
@@ -75,8 +40,9 @@ ApiResponse handleGetAgent(const ApiContext& context, const ApiRequest& request)
 
 ApiResponse handleAgentHistory(const ApiContext& context, const ApiRequest& request) {
   const std::string& id = request.path_params.at("id");
-  HistoryQuery query;
-  if (auto bad = parseHistoryQuery(request, query)) return *bad;
+  PageQuery query;
+  if (auto bad = parsePageQuery(request, kHistoryDefaultLimit, kHistoryMaxLimit, query))
+    return *bad;
   if (!context.state.agent(id)) return unknownAgent(id);
 
   Result<std::vector<HistoryEntry>> history =
@@ -91,8 +57,9 @@ ApiResponse handleAgentMetrics(const ApiContext& context, const ApiRequest& requ
   const std::string& id = request.path_params.at("id");
   const std::string name = request.queryParam("name").value_or("");
   if (name.empty()) return badParameter("name", "name is required, e.g. cpu_usage_cores");
-  HistoryQuery query;
-  if (auto bad = parseHistoryQuery(request, query)) return *bad;
+  PageQuery query;
+  if (auto bad = parsePageQuery(request, kHistoryDefaultLimit, kHistoryMaxLimit, query))
+    return *bad;
   if (!context.state.agent(id)) return unknownAgent(id);
 
   Result<std::vector<HistoryEntry>> history =

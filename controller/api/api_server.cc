@@ -1,14 +1,15 @@
 #include "controller/api/api_server.h"
 
 #include <httplib.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <exception>
 
 #include "common/log.h"
+#include "controller/api/auth/api_security_config.h"
 #include "controller/api/problem.h"
-#include "controller/api/routes.h"
 
 namespace noa::controller {
 namespace {
@@ -29,12 +30,21 @@ ApiRequest toApiRequest(const httplib::Request& req) {
   out.method = req.method;
   out.path = req.path;
   out.query.insert(req.params.begin(), req.params.end());
+  out.body = req.body;
+  out.authorization = req.get_header_value("Authorization");
+  out.remote = req.remote_addr;
   return out;
 }
 
 // The metrics label: the route template, or "unmatched" (also for bytes that were not HTTP).
-std::string_view routeOf(const httplib::Request& req) {
-  return req.method.empty() ? std::string_view("unmatched") : api::routeLabel(req.path);
+std::string_view routeOf(const httplib::Request& req, std::span<const api::Route> routes) {
+  return req.method.empty() ? std::string_view("unmatched") : api::routeLabel(req.path, routes);
+}
+
+size_t headerBytes(const httplib::Request& req) {
+  size_t total = 0;
+  for (const auto& [name, value] : req.headers) total += name.size() + value.size() + 4;
+  return total;
 }
 
 std::string loggedPath(const std::string& path) {
@@ -45,11 +55,11 @@ std::string loggedPath(const std::string& path) {
 
 ApiServer::ApiServer(const StateView& state, prometheus::Registry& registry, ApiOptions options,
                      const Clock& clock)
-    : state_(state),
-      clock_(clock),
-      options_(std::move(options)),
-      metrics_(registry),
-      server_(std::make_unique<httplib::Server>()) {}
+    : state_(state), clock_(clock), options_(std::move(options)), metrics_(registry) {
+  if (options_.rate_limit) {
+    limiter_ = std::make_unique<api::RateLimiter>(*options_.rate_limit, clock_);
+  }
+}
 
 ApiServer::~ApiServer() { stop(); }
 
@@ -61,6 +71,14 @@ void ApiServer::installHandlers() {
   // cpp-httplib would read a POST's body until the client closes; answer those here, before
   // any body is read.
   server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (headerBytes(req) > options_.max_header_bytes) {
+      writeResponse(api::problem(431, "request headers are limited to " +
+                                          std::to_string(options_.max_header_bytes) + " bytes"),
+                    res);
+      metrics_.countRequest(routeOf(req, options_.routes), 431);
+      audit(req, api::findRoute(req.method, req.path, options_.routes).route, api::Caller{}, res);
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding")) {
       return httplib::Server::HandlerResponse::Unhandled;
     }
@@ -88,7 +106,7 @@ void ApiServer::installHandlers() {
         // A readable request line for a known path with a method cpp-httplib has no handler
         // table for (TRACE or CONNECT with a body) is a 405.
         if (res.status == 400 && !req.path.empty()) {
-          const api::RouteMatch match = api::findRoute(req.method, req.path);
+          const api::RouteMatch match = api::findRoute(req.method, req.path, options_.routes);
           if (match.route == nullptr && !match.allow.empty()) {
             route(req, res);
             return httplib::Server::HandlerResponse::Handled;
@@ -103,7 +121,11 @@ void ApiServer::installHandlers() {
         log::info("api request refused",
                   {{"status", res.status}, {"remote", req.remote_addr}, {"detail", detail}});
         writeResponse(api::problem(res.status, detail), res);
-        metrics_.countRequest(routeOf(req), res.status);
+        metrics_.countRequest(routeOf(req, options_.routes), res.status);
+        if (!req.method.empty()) {
+          audit(req, api::findRoute(req.method, req.path, options_.routes).route, api::Caller{},
+                res);
+        }
         return httplib::Server::HandlerResponse::Handled;
       }));
 
@@ -118,7 +140,8 @@ void ApiServer::installHandlers() {
         }
         log::error("api handler failed", {{"path", loggedPath(req.path)}, {"error", what}});
         writeResponse(api::problem(500, "internal error"), res);
-        metrics_.countRequest(routeOf(req), 500);
+        metrics_.countRequest(routeOf(req, options_.routes), 500);
+        audit(req, api::findRoute(req.method, req.path, options_.routes).route, api::Caller{}, res);
       });
 
   server_->set_logger([](const httplib::Request& req, const httplib::Response& res) {
@@ -134,13 +157,58 @@ void ApiServer::installHandlers() {
 }
 
 void ApiServer::route(const httplib::Request& req, httplib::Response& res) {
-  const api::ApiContext context{state_, clock_};
-  writeResponse(api::dispatch(context, toApiRequest(req)), res);
-  metrics_.countRequest(routeOf(req), res.status);
+  const api::ApiContext context{state_, clock_, options_.authenticator.get(), limiter_.get()};
+  api::Dispatched done = api::dispatchRequest(context, toApiRequest(req), options_.routes);
+  writeResponse(done.response, res);
+  metrics_.countRequest(routeOf(req, options_.routes), res.status);
+  audit(req, done.route, done.caller, res);
+}
+
+void ApiServer::audit(const httplib::Request& req, const api::Route* route,
+                      const api::Caller& caller, const httplib::Response& res) {
+  if (route == nullptr || !route->mutates()) return;
+  api::AuditEntry entry;
+  entry.ts_ms = toUnixMillis(clock_.wallNow());
+  entry.actor = caller.actor;
+  entry.role = std::string(api::roleName(caller.role));
+  entry.method = req.method;
+  entry.path = loggedPath(req.path);
+  entry.route = std::string(route->path);
+  entry.status = res.status;
+  if (res.status >= 400) {
+    const auto body = nlohmann::json::parse(res.body, nullptr, false);
+    if (body.is_object() && body.contains("detail") && body["detail"].is_string()) {
+      entry.detail = body["detail"].get<std::string>();
+    }
+  }
+  entry.remote = req.remote_addr;
+  log::info("api change", {{"actor", entry.actor},
+                           {"role", entry.role},
+                           {"method", entry.method},
+                           {"path", entry.path},
+                           {"status", entry.status},
+                           {"remote", entry.remote}});
+  if (options_.audit != nullptr) options_.audit->record(entry);
 }
 
 Status ApiServer::start() {
   if (thread_.joinable()) return Status::FailedPrecondition("REST API already started");
+  const bool tls = !options_.tls_cert_file.empty() || !options_.tls_key_file.empty();
+  if (tls) {
+    if (options_.tls_cert_file.empty() || options_.tls_key_file.empty()) {
+      return Status::InvalidArgument("TLS needs both a certificate file and a key file");
+    }
+    auto ssl = std::make_unique<httplib::SSLServer>(options_.tls_cert_file.c_str(),
+                                                    options_.tls_key_file.c_str());
+    if (!ssl->is_valid()) {
+      return Status::InvalidArgument("cannot load the TLS certificate '" + options_.tls_cert_file +
+                                     "' or its key (PEM, matching, readable?)");
+    }
+    SSL_CTX_set_min_proto_version(ssl->ssl_context(), TLS1_2_VERSION);
+    server_ = std::move(ssl);
+  } else {
+    server_ = std::make_unique<httplib::Server>();
+  }
   server_->set_read_timeout(options_.read_timeout);
   server_->set_write_timeout(options_.write_timeout);
   server_->set_keep_alive_timeout(std::max<time_t>(1, options_.keep_alive_timeout.count()));
@@ -176,12 +244,24 @@ Status ApiServer::start() {
     server_->listen_after_bind();
     listen_returned_ = true;
   });
-  log::info("REST API listening", {{"host", options_.host}, {"port", port_}});
+  log::info("REST API listening", {{"host", options_.host},
+                                   {"port", port_},
+                                   {"tls", tls},
+                                   {"auth", options_.authenticator != nullptr}});
+  if (options_.authenticator == nullptr) {
+    log::warn("REST API without authentication (--api-auth none): every caller is admin");
+  }
+  if (!tls && !api::isLoopbackHost(options_.host)) {
+    log::warn(
+        "REST API serves plain HTTP on a non-loopback address (--api-allow-plain-http): "
+        "bearer tokens travel in clear text",
+        {{"host", options_.host}});
+  }
   return Status::Ok();
 }
 
 void ApiServer::stop() {
-  if (!thread_.joinable()) return;
+  if (server_ == nullptr || !thread_.joinable()) return;
   // httplib's stop() does nothing until the listen loop runs; wait for it so join cannot hang.
   while (!listen_returned_ && !server_->is_running()) std::this_thread::yield();
   server_->stop();

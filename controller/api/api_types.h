@@ -11,15 +11,23 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "controller/api/auth/roles.h"
 #include "controller/api/state_view.h"
 
 namespace noa::controller::api {
+
+class Authenticator;
+class RateLimiter;
 
 struct ApiRequest {
   std::string method;
   std::string path;
   std::map<std::string, std::string> path_params;  // "{id}" in the route's path -> value
   std::multimap<std::string, std::string> query;
+  std::string body;           // at most ApiOptions::max_payload_bytes
+  std::string authorization;  // the Authorization header: a secret, never log or echo it
+  std::string remote;         // the client's address, for the audit trail
+  Caller caller;              // set by dispatch after the access check
 
   // The first value of a query parameter, if present (even when empty).
   std::optional<std::string> queryParam(const std::string& name) const;
@@ -36,6 +44,10 @@ struct ApiResponse {
 struct ApiContext {
   const StateView& state;
   const Clock& clock;
+  // Null = `--api-auth none`: every caller is an anonymous admin (loopback only).
+  const Authenticator* authenticator = nullptr;
+  // Null = mutating routes are not rate limited.
+  RateLimiter* limiter = nullptr;
 };
 
 inline constexpr const char* kJsonContentType = "application/json";

@@ -6,6 +6,10 @@ std::string_view statusTitle(int status) {
   switch (status) {
     case 400:
       return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
     case 404:
       return "Not Found";
     case 405:
@@ -18,6 +22,8 @@ std::string_view statusTitle(int status) {
       return "URI Too Long";
     case 416:
       return "Range Not Satisfiable";
+    case 429:
+      return "Too Many Requests";
     case 431:
       return "Request Header Fields Too Large";
     case 500:
@@ -70,6 +76,12 @@ std::string_view rejectReason(int status) {
   switch (status) {
     case 400:
       return "bad_request";
+    case 401:
+      return "unauthorized";
+    case 403:
+      return "forbidden";
+    case 429:
+      return "rate_limited";
     case 404:
       return "not_found";
     case 405:

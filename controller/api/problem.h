@@ -25,7 +25,8 @@ ApiResponse badParameter(std::string_view parameter, std::string_view detail);
 // Maps a Status from the state (store) to 400 / 404 / 503 / 500.
 ApiResponse problemFromStatus(const Status& status);
 
-// Label for noa_api_rejected_total: "bad_request", "not_found", "method_not_allowed",
+// Label for noa_api_rejected_total: "bad_request", "unauthorized", "forbidden", "rate_limited",
+// "not_found", "method_not_allowed",
 // "payload_too_large", "uri_too_long", "headers_too_large", "timeout", or "client_error".
 std::string_view rejectReason(int status);
 

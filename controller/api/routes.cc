@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <array>
 
+#include "controller/api/access.h"
 #include "controller/api/agents_handler.h"
+#include "controller/api/audit_handler.h"
 #include "controller/api/health_handler.h"
+#include "controller/api/keys_handler.h"
 #include "controller/api/metrics_handler.h"
 #include "controller/api/problem.h"
 #include "controller/api/services_handler.h"
@@ -13,20 +16,28 @@ namespace noa::controller::api {
 namespace {
 
 constexpr std::array kRoutes = {
-    Route{"GET", "/v1/health", false, "Controller health, store status and agent counts",
+    Route{"GET", "/v1/health", Role::kPublic, "Controller health, store status and agent counts",
           &handleHealth},
-    Route{"GET", "/v1/agents", false, "All agents, optionally filtered by service and state",
-          &handleListAgents},
-    Route{"GET", "/v1/agents/{id}", false, "One agent", &handleGetAgent},
-    Route{"GET", "/v1/agents/{id}/history", false, "Stored reports of one agent",
+    Route{"GET", "/v1/agents", Role::kViewer,
+          "All agents, optionally filtered by service and state", &handleListAgents},
+    Route{"GET", "/v1/agents/{id}", Role::kViewer, "One agent", &handleGetAgent},
+    Route{"GET", "/v1/agents/{id}/history", Role::kViewer, "Stored reports of one agent",
           &handleAgentHistory},
-    Route{"GET", "/v1/agents/{id}/metrics", false, "One metric's values from stored reports",
-          &handleAgentMetrics},
-    Route{"GET", "/v1/services", false, "Agents grouped by service, with aggregates",
+    Route{"GET", "/v1/agents/{id}/metrics", Role::kViewer,
+          "One metric's values from stored reports", &handleAgentMetrics},
+    Route{"GET", "/v1/services", Role::kViewer, "Agents grouped by service, with aggregates",
           &handleListServices},
-    Route{"GET", "/v1/services/{name}", false, "One service: members, aggregates, replication",
-          &handleGetService},
-    Route{"GET", "/metrics", false, "Prometheus metrics of the controller", &handleMetrics},
+    Route{"GET", "/v1/services/{name}", Role::kViewer,
+          "One service: members, aggregates, replication", &handleGetService},
+    Route{"GET", "/v1/keys", Role::kViewer, "Agent keys (CURVE) and their enrollment state",
+          &handleListKeys},
+    Route{"POST", "/v1/keys/{id}/accept", Role::kAdmin,
+          "Accept a pending key (binds it to the claimed or given agent id)", &handleAcceptKey},
+    Route{"POST", "/v1/keys/{id}/reject", Role::kAdmin, "Reject a pending key", &handleRejectKey},
+    Route{"POST", "/v1/keys/{id}/revoke", Role::kAdmin, "Revoke a key and close its agent session",
+          &handleRevokeKey},
+    Route{"GET", "/v1/audit", Role::kAdmin, "The audit log, newest first", &handleListAudit},
+    Route{"GET", "/metrics", Role::kPublic, "Prometheus metrics of the controller", &handleMetrics},
 };
 
 // Splits "/a/b" into {"a", "b"}; an empty path or a trailing slash yields an empty segment, so
@@ -69,10 +80,11 @@ bool matchPath(std::string_view pattern, std::string_view path,
   return true;
 }
 
-RouteMatch findRoute(std::string_view method, std::string_view path) {
+RouteMatch findRoute(std::string_view method, std::string_view path,
+                     std::span<const Route> routes) {
   RouteMatch match;
   const std::string_view effective = method == "HEAD" ? std::string_view("GET") : method;
-  for (const Route& route : kRoutes) {
+  for (const Route& route : routes) {
     std::map<std::string, std::string> params;
     if (!matchPath(route.path, path, &params)) continue;
     match.allow.push_back(route.method);
@@ -87,17 +99,22 @@ RouteMatch findRoute(std::string_view method, std::string_view path) {
   return match;
 }
 
-std::string_view routeLabel(std::string_view path) {
-  for (const Route& route : kRoutes) {
+std::string_view routeLabel(std::string_view path, std::span<const Route> routes) {
+  for (const Route& route : routes) {
     if (matchPath(route.path, path, nullptr)) return route.path;
   }
   return "unmatched";
 }
 
-ApiResponse dispatch(const ApiContext& context, ApiRequest request) {
-  RouteMatch match = findRoute(request.method, request.path);
+Dispatched dispatchRequest(const ApiContext& context, ApiRequest request,
+                           std::span<const Route> routes) {
+  Dispatched out;
+  RouteMatch match = findRoute(request.method, request.path, routes);
   if (match.route == nullptr) {
-    if (match.allow.empty()) return problem(404, "no such path: " + request.path);
+    if (match.allow.empty()) {
+      out.response = problem(404, "no such path: " + request.path);
+      return out;
+    }
     std::string allow;
     for (std::string_view m : match.allow) {
       if (!allow.empty()) allow += ", ";
@@ -106,10 +123,18 @@ ApiResponse dispatch(const ApiContext& context, ApiRequest request) {
     ApiResponse res = problem(
         405, request.method + " is not allowed on " + request.path + " (allowed: " + allow + ")");
     res.headers.emplace_back("Allow", allow);
-    return res;
+    out.response = std::move(res);
+    return out;
   }
+  out.route = match.route;
+  if (auto refused = checkAccess(context, *match.route, request, out.caller)) {
+    out.response = std::move(*refused);
+    return out;
+  }
+  request.caller = out.caller;
   request.path_params = std::move(match.params);
-  return match.route->handler(context, request);
+  out.response = match.route->handler(context, request);
+  return out;
 }
 
 }  // namespace noa::controller::api

@@ -14,6 +14,9 @@
 
 namespace noa::controller {
 
+struct AuditRecord;  // controller/audit/audit_log.h
+class KeyRegistry;   // controller/security/key_registry.h
+
 struct ControllerInfo {
   std::string controller_id;
   std::string version;
@@ -36,6 +39,11 @@ class StateView {
                                                     size_t limit) const = 0;
   // Prometheus text exposition of the controller's own metrics.
   virtual std::string metricsText() const = 0;
+  // The audit log, newest first (see AuditLog::list). Unimplemented where there is none.
+  virtual Result<std::vector<AuditRecord>> audit(int64_t since_ms, size_t limit) const;
+  // Agent key enrollment; null when the agent channel runs without CURVE (--insecure-plaintext).
+  // The registry is thread-safe; REST handlers change it.
+  virtual KeyRegistry* keys() const { return nullptr; }
 };
 
 }  // namespace noa::controller

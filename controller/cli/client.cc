@@ -20,8 +20,11 @@ std::string describe(httplib::Error error, std::chrono::milliseconds timeout) {
     case httplib::Error::Write:
       return "cannot send the request";
     case httplib::Error::SSLConnection:
-    case httplib::Error::SSLServerVerification:
       return "TLS handshake failed";
+    case httplib::Error::SSLServerVerification:
+      return "the controller's certificate does not verify (wrong --ca-file or host name?)";
+    case httplib::Error::SSLLoadingCerts:
+      return "cannot load the CA file";
     default:
       return httplib::to_string(error);
   }
@@ -100,12 +103,32 @@ std::string urlEncode(std::string_view text) {
 }
 
 Result<HttpReply> ControllerClient::get(const std::string& target) const {
+  return send("GET", target, "");
+}
+
+Result<HttpReply> ControllerClient::post(const std::string& target,
+                                         const std::string& json_body) const {
+  return send("POST", target, json_body);
+}
+
+Result<HttpReply> ControllerClient::send(const std::string& method, const std::string& target,
+                                         const std::string& body) const {
   httplib::Client client(url_.origin());
   if (!client.is_valid()) return Status::InvalidArgument("cannot use controller URL " + url_.text);
   client.set_connection_timeout(timeout_);
   client.set_read_timeout(timeout_);
   client.set_write_timeout(timeout_);
-  auto res = client.Get((url_.base_path + target).c_str());
+  if (url_.scheme == "https") {
+    client.enable_server_certificate_verification(true);
+    if (!credentials_.ca_file.empty()) client.set_ca_cert_path(credentials_.ca_file.c_str());
+  }
+  httplib::Headers headers;
+  if (!credentials_.bearer_token.empty()) {
+    headers.emplace("Authorization", "Bearer " + credentials_.bearer_token);
+  }
+  const std::string path = url_.base_path + target;
+  auto res = method == "POST" ? client.Post(path.c_str(), headers, body, "application/json")
+                              : client.Get(path.c_str(), headers);
   if (!res) {
     return Status::Unavailable("cannot reach the controller at " + url_.text + " (" +
                                describe(res.error(), timeout_) + ")");

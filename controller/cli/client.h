@@ -1,7 +1,9 @@
 #pragma once
 
-// noactl's HTTP client for the controller's REST API: one GET per call, bounded by a timeout,
-// transport failures turned into a Status that names the URL.
+// noactl's HTTP client for the controller's REST API: one GET or POST per call, bounded by a
+// timeout, transport failures turned into a Status that names the URL. Sends the bearer token
+// when it has one; https URLs verify the controller's certificate and host name against
+// `ca_file` (or the system's CAs when empty).
 
 #include <chrono>
 #include <string>
@@ -34,20 +36,33 @@ struct HttpReply {
   std::string content_type;
 };
 
+struct ClientCredentials {
+  std::string bearer_token;  // "" = send no Authorization header
+  std::string ca_file;       // PEM CA bundle for https; "" = the system's
+};
+
 class ControllerClient {
  public:
-  ControllerClient(ControllerUrl url, std::chrono::milliseconds timeout)
-      : url_(std::move(url)), timeout_(timeout) {}
+  ControllerClient(ControllerUrl url, std::chrono::milliseconds timeout,
+                   ClientCredentials credentials = {})
+      : url_(std::move(url)), timeout_(timeout), credentials_(std::move(credentials)) {}
 
   // GET base_path + target (target starts with '/'). Any HTTP status is a reply; Unavailable
-  // when the controller cannot be reached or does not answer within the timeout.
+  // when the controller cannot be reached, does not answer within the timeout or its
+  // certificate does not verify.
   Result<HttpReply> get(const std::string& target) const;
+  // POST with a JSON body ("" sends no body), otherwise as get().
+  Result<HttpReply> post(const std::string& target, const std::string& json_body) const;
 
   const ControllerUrl& url() const { return url_; }
 
  private:
+  Result<HttpReply> send(const std::string& method, const std::string& target,
+                         const std::string& body) const;
+
   ControllerUrl url_;
   std::chrono::milliseconds timeout_;
+  ClientCredentials credentials_;
 };
 
 }  // namespace noa::cli

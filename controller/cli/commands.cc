@@ -11,6 +11,8 @@
 
 #include "common/duration.h"
 #include "common/flags.h"
+#include "controller/cli/admin_tables.h"
+#include "controller/cli/cli_config.h"
 #include "controller/cli/client.h"
 #include "controller/cli/tables.h"
 
@@ -22,23 +24,29 @@ using nlohmann::json;
 struct CommandSpec {
   const char* name;
   const char* synopsis;
-  size_t positionals;  // required positional arguments (the agent id)
+  size_t positionals;      // required positional arguments (the agent id)
+  size_t max_positionals;  // more are optional (keys: "list" or "accept ID")
   const char* summary;
 };
 
 constexpr CommandSpec kCommands[] = {
-    {"status", "status", 0, "controller health, store status, agent counts and the agents"},
-    {"agents", "agents [--service S] [--state alive|suspect|lost]", 0, "list agents"},
-    {"agent", "agent ID", 1, "one agent: registry facts, health, probes, metrics"},
-    {"services", "services", 0, "agents grouped by service"},
-    {"service", "service NAME", 1,
+    {"status", "status", 0, 0, "controller health, store status, agent counts and the agents"},
+    {"agents", "agents [--service S] [--state alive|suspect|lost]", 0, 0, "list agents"},
+    {"agent", "agent ID", 1, 1, "one agent: registry facts, health, probes, metrics"},
+    {"services", "services", 0, 0, "agents grouped by service"},
+    {"service", "service NAME", 1, 1,
      "one service: aggregates, primary, and each member's role, state, health and lag"},
-    {"top", "top", 0,
+    {"top", "top", 0, 0,
      "per service: replicas, ready, CPU and memory (avg/max), requests and other rates"},
-    {"history", "history ID [--since T] [--limit N]", 1,
+    {"history", "history ID [--since T] [--limit N]", 1, 1,
      "stored reports of one agent (T: RFC 3339 or unix ms; N: 1..10000, default 100)"},
-    {"metric", "metric ID NAME [--since T] [--limit N]", 2,
+    {"metric", "metric ID NAME [--since T] [--limit N]", 2, 2,
      "one metric's values in the stored reports of one agent (T, N: as for history)"},
+    {"keys", "keys list | keys accept KEY-ID [--agent AGENT-ID] | keys reject|revoke KEY-ID", 1, 2,
+     "agent keys: list them (viewer), accept one, optionally as AGENT-ID, reject or revoke one "
+     "(admin)"},
+    {"audit", "audit [--since T] [--limit N] [--actor A]", 0, 0,
+     "changes made through the REST API: who, what, when, result (admin; T, N: as for history)"},
 };
 
 const CommandSpec* findCommand(const std::string& name) {
@@ -54,7 +62,14 @@ po::options_description globalFlags() {
                      "REST URL of noa-controller (also NOA_CONTROLLER_URL)")(
       "output,o", po::value<std::string>()->default_value("table"), "table | json")(
       "timeout", po::value<std::string>()->default_value("5s"),
-      "connect and read timeout (e.g. 500ms, 5s)");
+      "connect and read timeout (e.g. 500ms, 5s)")(
+      "token-file", po::value<std::string>(),
+      "file holding the bearer token (else NOA_TOKEN, else the config file's token_file)")(
+      "ca-file", po::value<std::string>(),
+      "PEM CA bundle that verifies an https controller (default: the system's CAs)")(
+      "config", po::value<std::string>(),
+      "YAML with controller, token_file, ca_file (default ~/.config/noa/noactl.yaml, then "
+      "/etc/noa/noactl.yaml)");
   addCommonFlags(desc);
   return desc;
 }
@@ -66,9 +81,15 @@ po::options_description commandFlags(const std::string& command) {
   if (command == "agents") {
     desc.add_options()("service", po::value<std::string>(), "only agents of this service")(
         "state", po::value<std::string>(), "only agents in this state: alive | suspect | lost");
-  } else if (command == "history" || command == "metric") {
+  } else if (command == "keys") {
+    desc.add_options()("agent", po::value<std::string>(),
+                       "with accept: the agent id the key is admitted as (default: its claim)");
+  } else if (command == "history" || command == "metric" || command == "audit") {
     desc.add_options()("since", po::value<std::string>(), "entries at or after T")(
         "limit", po::value<std::string>(), "at most N entries");
+    if (command == "audit") {
+      desc.add_options()("actor", po::value<std::string>(), "only this actor's changes");
+    }
   }
   return desc;
 }
@@ -83,9 +104,11 @@ std::string usage() {
   out << "\n"
       << globalFlags() << "\n"
       << "Every flag above can also be set as NOA_<NAME> (e.g. NOA_OUTPUT=json); the controller\n"
-         "URL also as NOA_CONTROLLER_URL. The command line wins.\n"
-         "Exit codes: 0 ok, 1 usage error, 2 controller unreachable, 3 HTTP error or degraded\n"
-         "controller, 4 unreadable response.\n";
+         "URL also as NOA_CONTROLLER_URL. The command line wins, then the environment, then the\n"
+         "config file. The bearer token is never a flag (argv is visible in ps): it is read from\n"
+         "--token-file (NOA_TOKEN_FILE), else NOA_TOKEN, else the config file's token_file.\n"
+         "Exit codes: 0 ok, 1 usage error, 2 controller unreachable, 3 HTTP error (401/403\n"
+         "included) or degraded controller, 4 unreadable response.\n";
   return out.str();
 }
 
@@ -161,7 +184,24 @@ Status parseInvocation(int argc, const char* const* argv, Invocation& inv) {
     return Status::InvalidArgument(std::string(e.what()) + " (for '" + inv.command + "')");
   }
   const CommandSpec& spec = *findCommand(inv.command);
-  if (inv.positionals.size() != spec.positionals) {
+  if (inv.command == "keys" && !inv.positionals.empty()) {
+    const std::string& action = inv.positionals[0];
+    const size_t want = action == "list" ? 1 : 2;
+    if (action != "list" && action != "accept" && action != "reject" && action != "revoke") {
+      return Status::InvalidArgument("'keys' takes list, accept, reject or revoke, not '" + action +
+                                     "': " + spec.synopsis);
+    }
+    if (inv.positionals.size() != want) {
+      return Status::InvalidArgument("'keys " + action + "' takes " +
+                                     (want == 1 ? "no argument" : "one KEY-ID") + ": " +
+                                     spec.synopsis);
+    }
+    if (inv.local.count("agent") && action != "accept") {
+      return Status::InvalidArgument("--agent goes with 'keys accept' only");
+    }
+    return Status::Ok();
+  }
+  if (inv.positionals.size() < spec.positionals || inv.positionals.size() > spec.max_positionals) {
     std::string count = std::to_string(spec.positionals) + " arguments";
     if (spec.positionals == 0) count = "no arguments";
     if (spec.positionals == 1) count = "one argument";
@@ -206,6 +246,14 @@ class Runner {
       return show("/v1/services/" + urlEncode(inv_.positionals[0]), renderService);
     }
     if (c == "top") return show("/v1/services", renderTop);
+    if (c == "keys") return keys();
+    if (c == "audit") {
+      std::string target = "/v1/audit";
+      addQuery(target, inv_.local, "since");
+      addQuery(target, inv_.local, "limit");
+      addQuery(target, inv_.local, "actor");
+      return show(target, renderAudit);
+    }
     std::string target = "/v1/agents/" + urlEncode(inv_.positionals[0]);
     if (c == "metric") {
       target += "/metrics?name=" + urlEncode(inv_.positionals[1]);
@@ -220,11 +268,29 @@ class Runner {
  private:
   using Renderer = std::function<Result<std::string>(const json&)>;
 
-  // GETs `target`; on success leaves the parsed body in `body` and returns kExitOk. Statuses in
-  // `accepted` (besides 2xx) count as success when their body is JSON.
+  int keys() {
+    const std::string& action = inv_.positionals[0];
+    if (action == "list") {
+      return show("/v1/keys", [this](const json& b) { return renderKeys(b, now_ms_); });
+    }
+    std::string body;
+    if (inv_.local.count("agent")) {
+      body = json({{"agent_id", inv_.local["agent"].as<std::string>()}}).dump();
+    }
+    const std::string target = "/v1/keys/" + urlEncode(inv_.positionals[1]) + "/" + action;
+    json reply;
+    int http_status = 0;
+    if (int code = fetch(target, reply, http_status, {}, &body); code != kExitOk) return code;
+    return print(reply, [this](const json& b) { return renderKey(b, now_ms_); });
+  }
+
+  // GETs `target` (POSTs `post_body` when given); on success leaves the parsed body in `body`
+  // and returns kExitOk. Statuses in `accepted` (besides 2xx) count as success when their body
+  // is JSON.
   int fetch(const std::string& target, json& body, int& http_status,
-            std::initializer_list<int> accepted = {}) {
-    Result<HttpReply> reply = client_.get(target);
+            std::initializer_list<int> accepted = {}, const std::string* post_body = nullptr) {
+    Result<HttpReply> reply =
+        post_body != nullptr ? client_.post(target, *post_body) : client_.get(target);
     if (!reply.ok()) {
       err_ << "noactl: " << reply.status().message() << "\n";
       return reply.status().code() == StatusCode::kUnavailable ? kExitUnreachable : kExitUsage;
@@ -236,6 +302,15 @@ class Runner {
         std::find(accepted.begin(), accepted.end(), http_status) != accepted.end();
     if (!ok_status) {
       const std::string url = client_.url().text + target;
+      if (http_status == 401 || http_status == 403) {
+        err_ << "noactl: " << (http_status == 401 ? "not authorized" : "forbidden") << " ("
+             << http_status << ")";
+        if (body.is_object() && body.contains("detail")) err_ << ": " << textOf(body, "detail");
+        err_ << (http_status == 401 ? "; set NOA_TOKEN or --token-file (or token_file in the "
+                                      "config file)\n"
+                                    : "; ask for a token with a higher role\n");
+        return kExitHttpError;
+      }
       if (body.is_object() && body.contains("title")) {
         err_ << "noactl: " << textOf(body, "title");
         if (body.contains("detail")) err_ << ": " << textOf(body, "detail");
@@ -328,7 +403,8 @@ int usageError(std::ostream& err, const std::string& reason) {
       << "usage: noactl [--controller URL] [--output table|json] [--timeout 5s] COMMAND\n"
          "commands: status | agents [--service S] [--state S] | agent ID | services |\n"
          "          service NAME | top | history ID [--since T] [--limit N] |\n"
-         "          metric ID NAME [--since T] [--limit N]\n"
+         "          metric ID NAME [--since T] [--limit N] | keys list |\n"
+         "          keys accept|reject|revoke KEY-ID [--agent ID] | audit [--since T] [--limit N]\n"
          "Run 'noactl --help' for details.\n";
   return kExitUsage;
 }
@@ -356,16 +432,49 @@ int runCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
     return usageError(err, "--timeout must be a positive duration such as 5s, not '" +
                                inv.global["timeout"].as<std::string>() + "'");
   }
-  Result<ControllerUrl> url = parseControllerUrl(controller);
+  Result<CliFileConfig> file =
+      loadCliConfig(inv.global.count("config") ? inv.global["config"].as<std::string>() : "");
+  if (!file.ok()) return usageError(err, file.status().message());
+  std::string controller_url = controller;
+  const char* url_env = std::getenv("NOA_CONTROLLER_URL");
+  const bool url_from_env = url_env != nullptr && *url_env != '\0';
+  if (inv.global["controller"].defaulted() && !url_from_env && !file->controller.empty()) {
+    controller_url = file->controller;
+  }
+  Result<ControllerUrl> url = parseControllerUrl(controller_url);
   if (!url.ok()) return usageError(err, url.status().message());
+  ClientCredentials credentials;
+  credentials.ca_file =
+      inv.global.count("ca-file") ? inv.global["ca-file"].as<std::string>() : file->ca_file;
+  std::string token_source = "none";
+  const char* env_token = std::getenv("NOA_TOKEN");
+  std::string token_file;
+  if (inv.global.count("token-file")) {
+    token_file = inv.global["token-file"].as<std::string>();
+  } else if (env_token != nullptr && *env_token != '\0') {
+    credentials.bearer_token = env_token;
+    token_source = "env NOA_TOKEN";
+  } else {
+    token_file = file->token_file;
+  }
+  if (!token_file.empty()) {
+    Result<std::string> token = readTokenFile(token_file);
+    if (!token.ok()) return usageError(err, token.status().message());
+    credentials.bearer_token = *token;
+    token_source = "file " + token_file;
+  }
   if (inv.common.check_config) {
+    // The token itself is never printed, only where it came from.
     out << "config ok\n"
         << "controller = " << url->text << "\noutput = " << output
-        << "\ntimeout = " << formatDuration(*timeout) << "\n";
+        << "\ntimeout = " << formatDuration(*timeout)
+        << "\nconfig_file = " << (file->path.empty() ? "none" : file->path) << "\ntoken = "
+        << (credentials.bearer_token.empty() ? "none" : "set (from " + token_source + ")")
+        << "\nca_file = " << (credentials.ca_file.empty() ? "system" : credentials.ca_file) << "\n";
     return kExitOk;
   }
-  Runner runner(inv, ControllerClient(std::move(url).value(), *timeout), output == "json", out, err,
-                toUnixMillis(clock.wallNow()));
+  Runner runner(inv, ControllerClient(std::move(url).value(), *timeout, std::move(credentials)),
+                output == "json", out, err, toUnixMillis(clock.wallNow()));
   return runner.run();
 }
 

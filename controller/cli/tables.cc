@@ -14,18 +14,7 @@ namespace {
 
 using nlohmann::json;
 
-// A field as text: strings as they are, numbers without quotes, booleans as yes/no.
-std::string text(const json& object, const char* key) {
-  if (!object.is_object()) return "-";
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return "-";
-  if (it->is_string()) {
-    const auto& s = it->get_ref<const std::string&>();
-    return s.empty() ? "-" : s;
-  }
-  if (it->is_boolean()) return it->get<bool>() ? "yes" : "no";
-  return it->dump(-1, ' ', false, json::error_handler_t::replace);
-}
+std::string text(const json& object, const char* key) { return fieldText(object, key); }
 
 const json& member(const json& object, const char* key) {
   static const json kNull;
@@ -97,6 +86,18 @@ std::string lagText(const json& m) {
 }
 
 }  // namespace
+
+std::string fieldText(const json& object, const char* key) {
+  if (!object.is_object()) return "-";
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return "-";
+  if (it->is_string()) {
+    const auto& s = it->get_ref<const std::string&>();
+    return s.empty() ? "-" : s;
+  }
+  if (it->is_boolean()) return it->get<bool>() ? "yes" : "no";
+  return it->dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 std::string renderTable(const Row& header, const std::vector<Row>& rows) {
   std::vector<size_t> widths(header.size(), 0);

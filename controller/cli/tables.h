@@ -18,6 +18,10 @@ using Row = std::vector<std::string>;
 
 // Columns padded to their widest cell and separated by two spaces; no trailing spaces.
 std::string renderTable(const Row& header, const std::vector<Row>& rows);
+
+// A field as table text: strings as they are ("-" when empty, missing or null), numbers
+// without quotes, booleans as yes/no.
+std::string fieldText(const nlohmann::json& object, const char* key);
 // "key:  value" lines with the values aligned.
 std::string renderKeyValues(const std::vector<std::pair<std::string, std::string>>& lines);
 

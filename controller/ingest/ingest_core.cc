@@ -1,12 +1,110 @@
 #include "controller/ingest/ingest_core.h"
 
 #include "common/log.h"
+#include "common/transport/curve_keys.h"
 
 namespace noa::controller {
 
 IngestCore::IngestCore(Registry& registry, Clock& clock, ControllerMetrics& metrics,
-                       IngestOptions options)
-    : registry_(registry), clock_(clock), metrics_(metrics), options_(std::move(options)) {}
+                       IngestOptions options, KeyRegistry* keys)
+    : registry_(registry),
+      clock_(clock),
+      metrics_(metrics),
+      options_(std::move(options)),
+      keys_(keys) {}
+
+const KeyBinding* IngestCore::resolveKey(const std::string& key_id) {
+  const uint64_t generation = keys_->generation();
+  if (generation != key_cache_generation_) {
+    key_cache_.clear();
+    key_cache_generation_ = generation;
+  }
+  auto it = key_cache_.find(key_id);
+  if (it == key_cache_.end()) {
+    auto binding = keys_->binding(key_id);
+    if (!binding) return nullptr;
+    it = key_cache_.emplace(key_id, std::move(*binding)).first;
+  }
+  return &it->second;
+}
+
+void IngestCore::keyBye(const std::string& peer, const std::string& key_id,
+                        const std::string& reason, std::vector<Reply>& replies) {
+  const MonoTime now = clock_.now();
+  if (last_key_bye_.size() > 4096) {
+    // Bounded: forget byes old enough not to matter any more.
+    std::erase_if(last_key_bye_, [&](const auto& e) { return now - e.second >= kKeyByeInterval; });
+  }
+  auto [it, inserted] = last_key_bye_.try_emplace(key_id, now);
+  if (!inserted) {
+    if (now - it->second < kKeyByeInterval) return;
+    it->second = now;
+  }
+  replies.push_back({peer, makeEnvelope(protocol::Bye{reason})});
+}
+
+bool IngestCore::onUnacceptedKey(const std::string& peer, const std::string& key_id,
+                                 const KeyBinding& binding, std::string_view payload,
+                                 std::vector<Reply>& replies) {
+  if (binding.state != KeyState::kPending) {
+    metrics_.countRejected("key_revoked");
+    log::debug("message of a refused key dropped",
+               {{"peer", peer}, {"key_id", key_id}, {"state", keyStateName(binding.state)}});
+    keyBye(peer, key_id, std::string(transport::kByeKeyRevoked), replies);
+    return false;
+  }
+  auto decoded = protocol::decode(payload, options_.limits);
+  if (!decoded.ok() || decoded->type() != protocol::MessageType::kHello) {
+    metrics_.countRejected("key_pending");
+    log::debug("message of a pending key dropped", {{"peer", peer}, {"key_id", key_id}});
+    return false;
+  }
+  const auto& hello = std::get<protocol::Hello>(decoded->body);
+  if (hello.agent_id != peer || decoded->from != peer) {
+    reject(peer, "identity_mismatch",
+           "pending key " + key_id + " says hello as '" + hello.agent_id +
+               "' on the connection "
+               "of '" +
+               peer + "'");
+    return false;
+  }
+  if (keys_->autoAcceptEnabled()) {
+    auto accepted = keys_->autoAccept(key_id, hello.agent_id);
+    if (accepted.ok()) return true;
+    log::warn(
+        "auto-accept refused",
+        {{"key_id", key_id}, {"agent", hello.agent_id}, {"error", accepted.status().toString()}});
+  } else {
+    (void)keys_->refreshAllowlist();
+    const KeyBinding* now = resolveKey(key_id);
+    if (now != nullptr && now->state == KeyState::kAccepted) return true;
+  }
+  if (Status claimed = keys_->recordClaim(key_id, hello.agent_id, hello.service, hello.host);
+      !claimed.ok()) {
+    log::warn("cannot record a pending key's claim",
+              {{"key_id", key_id}, {"error", claimed.toString()}});
+  }
+  metrics_.countRejected("key_pending");
+  keyBye(peer, key_id, transport::byeAwaitingEnrollment(key_id), replies);
+  return false;
+}
+
+void IngestCore::applyKeyChanges(std::vector<Reply>& replies) {
+  if (keys_ == nullptr) return;
+  const uint64_t generation = keys_->generation();
+  if (generation == revocations_seen_generation_) return;
+  revocations_seen_generation_ = generation;
+  for (const KeyRecord& revoked : keys_->takeRevoked()) {
+    if (revoked.agent_id.empty()) continue;
+    const bool had_session = sessions_.erase(revoked.agent_id) > 0;
+    log::warn(
+        "agent session closed: its key was revoked",
+        {{"agent", revoked.agent_id}, {"key_id", revoked.key_id}, {"had_session", had_session}});
+    replies.push_back(
+        {revoked.agent_id, makeEnvelope(protocol::Bye{std::string(transport::kByeKeyRevoked)})});
+    last_key_bye_[revoked.key_id] = clock_.now();
+  }
+}
 
 void IngestCore::reject(const std::string& peer, std::string_view reason,
                         const std::string& detail) {
@@ -24,10 +122,28 @@ std::string IngestCore::makeEnvelope(protocol::Body body) {
 }
 
 void IngestCore::handle(const std::string& peer, std::string_view payload, size_t extra_frames,
-                        Store::Batch& batch, std::vector<Reply>& replies) {
+                        const std::string& user_id, Store::Batch& batch,
+                        std::vector<Reply>& replies) {
   if (extra_frames > 0) {
     reject(peer, "malformed", "message has " + std::to_string(extra_frames + 1) + " frames");
     return;
+  }
+  const std::string* bound_agent = nullptr;
+  if (keys_ != nullptr) {
+    const KeyBinding* binding = user_id.empty() ? nullptr : resolveKey(user_id);
+    if (binding == nullptr) {
+      // ZAP admitted the connection, so its key was known then; it cannot vanish, but a
+      // message without a verdict is never trusted.
+      reject(peer, "key_unknown", "no key record for connection key '" + user_id + "'");
+      return;
+    }
+    if (binding->state != KeyState::kAccepted) {
+      const KeyBinding copy = *binding;  // the cache may be dropped below
+      if (!onUnacceptedKey(peer, user_id, copy, payload, replies)) return;
+      binding = resolveKey(user_id);
+      if (binding == nullptr || binding->state != KeyState::kAccepted) return;
+    }
+    bound_agent = &binding->agent_id;
   }
   auto decoded = protocol::decode(payload, options_.limits);
   if (!decoded.ok()) {
@@ -44,6 +160,15 @@ void IngestCore::handle(const std::string& peer, std::string_view payload, size_
   if (env.from != peer) {
     reject(peer, "identity_mismatch",
            "message from '" + env.from + "' arrived on the connection of '" + peer + "'");
+    return;
+  }
+  if (bound_agent != nullptr && *bound_agent != peer) {
+    reject(peer, "identity_mismatch",
+           "key " + user_id + " belongs to agent '" + *bound_agent + "', not '" + peer + "'");
+    if (sessions_.erase(peer) > 0) {
+      log::warn("agent session ended: another agent's key used its routing id",
+                {{"agent", peer}, {"key_id", user_id}, {"key_agent", *bound_agent}});
+    }
     return;
   }
   switch (env.type()) {

@@ -9,15 +9,34 @@
 // nobody has to act by hand.
 //
 // Not thread-safe: one writer. The registry it updates is read concurrently by the REST API.
+//
+// With CURVE (a KeyRegistry is given), every message carries the key id its connection
+// authenticated with (the ZAP User-Id) and is judged by that key first:
+//   accepted  the key's bound agent id must equal the envelope's `from` and the routing id,
+//             else "identity_mismatch" (counted, logged, no reply); a mismatch on the routing
+//             id of an agent with a session also ends that session, because with
+//             ROUTER_HANDOVER the impersonating connection now holds the agent's routing id
+//             and replies must not go to it
+//   pending   a hello records the claimed agent id, service and host and is answered with
+//             bye("key <id> awaits enrollment: ...") at most once per key per
+//             kKeyByeInterval; anything else is dropped ("key_pending"). With --auto-accept
+//             the claimed id is accepted and the hello proceeds
+//   rejected/revoked  dropped ("key_revoked"), answered bye("key revoked") at most once per
+//             kKeyByeInterval
+// A revocation takes effect at the next loop pass (applyKeyChanges): bye("key revoked") to
+// that agent and its session ends; other connections are untouched.
+// Without a KeyRegistry (--insecure-plaintext) the routing id is the identity, as before.
 
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/clock.h"
 #include "common/protocol/codec.h"
 #include "controller/ingest/controller_metrics.h"
 #include "controller/registry/registry.h"
+#include "controller/security/key_registry.h"
 #include "controller/store/store.h"
 
 namespace noa::controller {
@@ -36,14 +55,27 @@ struct Reply {
   std::string stored_ack_ref;
 };
 
+inline constexpr std::chrono::seconds kKeyByeInterval{5};
+
 class IngestCore {
  public:
-  IngestCore(Registry& registry, Clock& clock, ControllerMetrics& metrics, IngestOptions options);
+  // `keys` null = plaintext (--insecure-plaintext); otherwise it must outlive this object.
+  IngestCore(Registry& registry, Clock& clock, ControllerMetrics& metrics, IngestOptions options,
+             KeyRegistry* keys = nullptr);
 
   // Handles one message. Store writes go to `batch`, replies to `replies`. Never fails: a bad
-  // message is counted, logged and (where useful) answered.
+  // message is counted, logged and (where useful) answered. `user_id` is the connection's
+  // ZAP User-Id (the key id; empty in plaintext).
   void handle(const std::string& peer, std::string_view payload, size_t extra_frames,
-              Store::Batch& batch, std::vector<Reply>& replies);
+              Store::Batch& batch, std::vector<Reply>& replies) {
+    handle(peer, payload, extra_frames, std::string(), batch, replies);
+  }
+  void handle(const std::string& peer, std::string_view payload, size_t extra_frames,
+              const std::string& user_id, Store::Batch& batch, std::vector<Reply>& replies);
+
+  // Ends the sessions of agents whose keys were revoked since the last call, with a bye each.
+  // Cheap when nothing changed (one atomic load).
+  void applyKeyChanges(std::vector<Reply>& replies);
 
   // Stages the latest record of every agent touched since the last flush (at most one write
   // per agent per batch).
@@ -67,6 +99,16 @@ class IngestCore {
   void onBye(const std::string& peer, const protocol::Envelope& env);
   void markSeen(AgentRecord& record);
   std::string makeEnvelope(protocol::Body body);
+  // The key's binding, from a cache dropped whenever the KeyRegistry's generation moves.
+  const KeyBinding* resolveKey(const std::string& key_id);
+  // Handles a message of a key that is not accepted. Returns true when the message may go on
+  // (a pending key was just accepted by --auto-accept or the allowlist).
+  bool onUnacceptedKey(const std::string& peer, const std::string& key_id,
+                       const KeyBinding& binding, std::string_view payload,
+                       std::vector<Reply>& replies);
+  // At most one key-refusal bye per key per kKeyByeInterval.
+  void keyBye(const std::string& peer, const std::string& key_id, const std::string& reason,
+              std::vector<Reply>& replies);
 
   Registry& registry_;
   Clock& clock_;
@@ -75,6 +117,12 @@ class IngestCore {
   std::set<std::string> sessions_;  // agents that said hello to this controller process
   std::set<std::string> dirty_;
   uint64_t next_message_id_ = 1;
+
+  KeyRegistry* const keys_;
+  uint64_t key_cache_generation_ = 0;
+  std::unordered_map<std::string, KeyBinding> key_cache_;   // key id -> binding
+  std::unordered_map<std::string, MonoTime> last_key_bye_;  // key id -> last refusal bye
+  uint64_t revocations_seen_generation_ = 0;
 };
 
 }  // namespace noa::controller

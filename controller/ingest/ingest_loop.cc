@@ -20,13 +20,16 @@ Status IngestLoop::pollOnce(std::chrono::milliseconds wait) {
   std::vector<Reply> replies;
   auto first = socket_.receive(wait);
   if (!first.ok()) return first.status();
+  // Revocations first: a revoked agent's messages in this drain are already refused.
+  core_.applyKeyChanges(replies);
   if (first->has_value()) {
     const auto& msg = **first;
-    core_.handle(msg.peer, msg.payload, msg.extra_frames, batch, replies);
+    core_.handle(msg.peer, msg.payload, msg.extra_frames, msg.user_id, batch, replies);
     for (size_t drained = 1; drained < options_.max_drain; ++drained) {
       auto next = socket_.receive(std::chrono::milliseconds(0));
       if (!next.ok() || !next->has_value()) break;
-      core_.handle((*next)->peer, (*next)->payload, (*next)->extra_frames, batch, replies);
+      const auto& more = **next;
+      core_.handle(more.peer, more.payload, more.extra_frames, more.user_id, batch, replies);
     }
   }
   runHousekeeping(batch);

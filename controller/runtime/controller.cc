@@ -11,8 +11,10 @@
 #include "common/stop_token.h"
 #include "common/transport/router_socket.h"
 #include "controller/api/api_server.h"
+#include "controller/audit/audit_log.h"
 #include "controller/ingest/ingest_loop.h"
 #include "controller/runtime/controller_state.h"
+#include "controller/security/channel_security.h"
 
 namespace noa::controller {
 
@@ -49,8 +51,17 @@ int runController(const ControllerConfig& config) {
   registry.load(std::move(agents).value(), clock.now());
 
   zmq::context_t context(1);
+  // Before the ROUTER binds: the ZAP handler must already answer its first handshake.
+  auto security = setUpChannelSecurity(config.channel_security, *store, clock, context, prom);
+  if (!security.ok()) {
+    log::error("agent channel security refused to start",
+               {{"error", security.status().toString()}});
+    std::cerr << "noa-controller: " << security.status().message() << "\n";
+    return finish(kExitBadConfig);
+  }
   transport::RouterOptions router_options;
   router_options.bind_endpoint = config.listen;
+  security->configure(router_options);
   auto router = transport::RouterSocket::bind(context, router_options);
   if (!router.ok()) {
     log::error("cannot listen for agents", {{"error", router.status().toString()}});
@@ -68,10 +79,25 @@ int runController(const ControllerConfig& config) {
   info.suspect_after_intervals = config.suspect_after_intervals;
   info.lost_after_intervals = config.lost_after_intervals;
   ControllerState state(info, registry, *store, prom);
+  auto audit_log = AuditLog::open(*store);
+  if (!audit_log.ok()) {
+    log::error("cannot read the audit log", {{"error", audit_log.status().toString()}});
+    std::cerr << "noa-controller: " << audit_log.status().message() << "\n";
+    return finish(kExitStoreRefused);
+  }
+  state.attachAudit(audit_log->get());
+  state.attachKeys(security->keys.get());
 
   ApiOptions api_options;
   api_options.host = config.api_host;
   api_options.port = config.api_port;
+  api_options.authenticator = config.api_security.authenticator;
+  api_options.rate_limit = config.api_security.rate_limit;
+  api_options.max_payload_bytes = config.api_security.max_body_bytes;
+  api_options.read_timeout = config.api_security.read_timeout;
+  api_options.tls_cert_file = config.api_security.tls_cert_file;
+  api_options.tls_key_file = config.api_security.tls_key_file;
+  api_options.audit = audit_log->get();
   ApiServer api(state, prom, api_options);
   if (Status started = api.start(); !started.ok()) {
     log::error("cannot start REST API", {{"error", started.toString()}});
@@ -84,14 +110,15 @@ int runController(const ControllerConfig& config) {
   ingest_options.liveness = {config.report_interval, config.suspect_after_intervals,
                              config.lost_after_intervals};
   ingest_options.limits.max_bytes = config.max_message_bytes;
-  IngestCore core(registry, clock, metrics, ingest_options);
+  IngestCore core(registry, clock, metrics, ingest_options, security->keys.get());
   IngestLoopOptions loop_options;
   loop_options.history_retention = config.history_retention;
   loop_options.sweep_every = std::max(std::chrono::milliseconds(50), config.report_interval / 4);
   IngestLoop loop(**router, *store, core, clock, metrics, loop_options);
 
   log::info("ready", {{"agents_endpoint", info.zmq_endpoint},
-                      {"api", "http://" + config.api_host + ":" + std::to_string(api.port())}});
+                      {"api", std::string(config.api_security.tls() ? "https://" : "http://") +
+                                  config.api_host + ":" + std::to_string(api.port())}});
   int exit_code = kExitOk;
   while (!stop.stopRequested()) {
     Status polled = loop.pollOnce(std::chrono::milliseconds(100));
@@ -108,8 +135,8 @@ int runController(const ControllerConfig& config) {
 
 int runRepair(int argc, const char* const* argv) {
   po::options_description desc("noa-controller repair flags");
-  desc.add_options()("help,h", "print this help")(
-      "data-dir", po::value<std::string>()->required(), "the store directory to repair");
+  desc.add_options()("help,h", "print this help")("data-dir", po::value<std::string>()->required(),
+                                                  "the store directory to repair");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);

@@ -44,17 +44,18 @@ po::options_description controllerFlags() {
       "listen", po::value<std::string>()->default_value("tcp://127.0.0.1:7701"),
       "ZeroMQ endpoint agents connect to")(
       "api-listen", po::value<std::string>()->default_value("127.0.0.1:7700"),
-      "HOST:PORT of the REST API")(
-      "report-interval", po::value<std::string>()->default_value("1s"),
-      "report interval agents are asked to keep")(
+      "HOST:PORT of the REST API")("report-interval", po::value<std::string>()->default_value("1s"),
+                                   "report interval agents are asked to keep")(
       "suspect-after", po::value<uint32_t>()->default_value(3),
       "missed report intervals before an agent is 'suspect'")(
       "lost-after", po::value<uint32_t>()->default_value(5),
       "missed report intervals before an agent is 'lost'")(
       "history-retention", po::value<std::string>()->default_value("7d"),
-      "how long reports are kept in history")(
-      "max-message-bytes", po::value<size_t>()->default_value(64 * 1024),
-      "largest message accepted from an agent");
+      "how long reports are kept in history")("max-message-bytes",
+                                              po::value<size_t>()->default_value(64 * 1024),
+                                              "largest message accepted from an agent");
+  api::addApiSecurityFlags(desc);
+  addChannelSecurityFlags(desc);
   return desc;
 }
 
@@ -104,19 +105,24 @@ Status parseControllerConfig(int argc, const char* const* argv, ControllerConfig
   if (config.max_message_bytes < 1024 || config.max_message_bytes > 1024 * 1024) {
     return Status::InvalidArgument("--max-message-bytes must be between 1024 and 1048576");
   }
+  NOA_RETURN_IF_ERROR(api::parseApiSecurityFlags(vm, config.api_host, config.api_security));
+  NOA_RETURN_IF_ERROR(parseChannelSecurityFlags(vm, config.data_dir, config.channel_security));
   return Status::Ok();
 }
 
 nlohmann::json toJson(const ControllerConfig& config) {
-  return {{"controller_id", config.controller_id},
-          {"data_dir", config.data_dir},
-          {"listen", config.listen},
-          {"api_listen", config.api_host + ":" + std::to_string(config.api_port)},
-          {"report_interval", formatDuration(config.report_interval)},
-          {"suspect_after", config.suspect_after_intervals},
-          {"lost_after", config.lost_after_intervals},
-          {"history_retention", formatDuration(config.history_retention)},
-          {"max_message_bytes", config.max_message_bytes}};
+  nlohmann::json out = {{"controller_id", config.controller_id},
+                        {"data_dir", config.data_dir},
+                        {"listen", config.listen},
+                        {"api_listen", config.api_host + ":" + std::to_string(config.api_port)},
+                        {"report_interval", formatDuration(config.report_interval)},
+                        {"suspect_after", config.suspect_after_intervals},
+                        {"lost_after", config.lost_after_intervals},
+                        {"history_retention", formatDuration(config.history_retention)},
+                        {"max_message_bytes", config.max_message_bytes}};
+  out.update(api::toJson(config.api_security));
+  out.update(toJson(config.channel_security));
+  return out;
 }
 
 }  // namespace noa::controller

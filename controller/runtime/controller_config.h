@@ -8,6 +8,8 @@
 
 #include "common/flags.h"
 #include "common/status.h"
+#include "controller/api/auth/api_security_config.h"
+#include "controller/security/channel_security_config.h"
 
 namespace noa::controller {
 
@@ -22,6 +24,8 @@ struct ControllerConfig {
   uint32_t lost_after_intervals = 5;
   std::chrono::milliseconds history_retention{std::chrono::hours(24 * 7)};
   size_t max_message_bytes = 64 * 1024;
+  api::ApiSecurityConfig api_security;     // --api-auth, --api-tokens-file, --api-tls-*, ...
+  ChannelSecurityConfig channel_security;  // --key-dir, --allowlist-file, --auto-accept, ...
   CommonFlags common;
 };
 

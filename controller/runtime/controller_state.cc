@@ -18,4 +18,9 @@ std::string ControllerState::metricsText() const {
   return prometheus::TextSerializer().Serialize(metrics_.Collect());
 }
 
+Result<std::vector<AuditRecord>> ControllerState::audit(int64_t since_ms, size_t limit) const {
+  if (audit_ == nullptr) return StateView::audit(since_ms, limit);
+  return audit_->list(since_ms, limit);
+}
+
 }  // namespace noa::controller

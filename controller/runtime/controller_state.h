@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "controller/api/state_view.h"
+#include "controller/audit/audit_log.h"
 #include "controller/ingest/controller_metrics.h"
 #include "controller/registry/registry.h"
 #include "controller/store/store.h"
@@ -36,6 +37,12 @@ class ControllerState final : public StateView {
     return store_.readHistory(agent_id, since_ms, limit);
   }
   std::string metricsText() const override;
+  Result<std::vector<AuditRecord>> audit(int64_t since_ms, size_t limit) const override;
+  KeyRegistry* keys() const override { return keys_; }
+
+  // Set once at start, before the REST API serves (not synchronised).
+  void attachAudit(const AuditLog* audit) { audit_ = audit; }
+  void attachKeys(KeyRegistry* keys) { keys_ = keys; }
 
  private:
   const ControllerInfo info_;
@@ -44,6 +51,8 @@ class ControllerState final : public StateView {
   prometheus::Registry& metrics_;
   mutable std::mutex scrape_mu_;
   mutable ServiceMetrics service_metrics_;  // GUARDED_BY(scrape_mu_)
+  const AuditLog* audit_ = nullptr;
+  KeyRegistry* keys_ = nullptr;
 };
 
 }  // namespace noa::controller

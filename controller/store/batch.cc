@@ -12,6 +12,10 @@ void Store::Batch::putAgent(const AgentRecord& record) {
   put(Family::kAgents, record.hello.agent_id, encodeAgentRecord(record));
 }
 
+void Store::Batch::putKey(const KeyRecord& record) {
+  put(Family::kKeys, record.key_id, encodeKeyRecord(record));
+}
+
 void Store::Batch::deleteAgent(const std::string& agent_id) { erase(Family::kAgents, agent_id); }
 
 void Store::Batch::appendHistory(const std::string& agent_id, int64_t ts_ms, uint64_t seq,

@@ -25,11 +25,14 @@ inline constexpr std::string_view kSchemaVersionKey = "schema_version";
 struct FamilyName {
   Family family;
   std::string_view name;
+  // Added after schema-1 stores were first written: a store created by an older binary lacks
+  // it, so open() creates it (empty) instead of calling the store damaged.
+  bool added_later = false;
 };
 
 // Every family this binary knows, in `enum class Family` order. RocksDB's own "default" family
 // also exists in every store and stays empty.
-inline constexpr std::array<FamilyName, 8> kFamilies = {{
+inline constexpr std::array<FamilyName, 9> kFamilies = {{
     {Family::kMeta, "meta"},
     {Family::kAgents, "agents"},
     {Family::kHistory, "history"},
@@ -38,6 +41,7 @@ inline constexpr std::array<FamilyName, 8> kFamilies = {{
     {Family::kBackups, "backups"},
     {Family::kDesired, "desired"},
     {Family::kAudit, "audit"},
+    {Family::kKeys, "keys", true},
 }};
 
 constexpr std::string_view familyName(Family family) {

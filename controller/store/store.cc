@@ -12,6 +12,7 @@
 #include <charconv>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <system_error>
 
 #include "common/log.h"
@@ -141,12 +142,14 @@ Status writeMarker(const std::string& path) {
 
 Status checkFamilies(const std::string& path, const std::vector<std::string>& families) {
   std::vector<std::string> missing;
+  size_t missing_original = 0;
   for (const auto& f : schema::kFamilies) {
     if (std::find(families.begin(), families.end(), f.name) == families.end()) {
       missing.emplace_back(f.name);
+      if (!f.added_later) ++missing_original;
     }
   }
-  if (missing.empty()) return Status::Ok();
+  if (missing_original == 0) return Status::Ok();  // only later additions: openExisting adds them
   if (missing.size() == schema::kFamilies.size() && hasMarker(path)) {
     return Status::Corruption("the store at " + path +
                               " lists none of its column families: its MANIFEST is damaged. " +
@@ -158,7 +161,11 @@ Status checkFamilies(const std::string& path, const std::vector<std::string>& fa
                                       "noa-controller. Nothing was changed");
   }
   std::string names;
-  for (const auto& m : missing) names += (names.empty() ? "" : ", ") + m;
+  for (const auto& m : missing) {
+    auto family = schema::parseFamily(m);
+    if (family && schema::kFamilies[static_cast<size_t>(*family)].added_later) continue;
+    names += (names.empty() ? "" : ", ") + m;
+  }
   return Status::Corruption("the store at " + path + " lacks the column families " + names +
                             " that every schema-" + std::to_string(schema::kStoreSchemaVersion) +
                             " store has: it is damaged. " + rocks::recoveryHint(path));
@@ -197,11 +204,25 @@ Result<std::unique_ptr<Store>> openExisting(const std::string& path) {
   NOA_RETURN_IF_ERROR(checkFamilies(path, families));
   NOA_ASSIGN_OR_RETURN(bool needs_version, checkReadOnly(path, families));
 
+  // Families added to the schema after this store was created (schema.h, added_later).
+  std::vector<std::string> added;
+  for (const auto& f : schema::kFamilies) {
+    if (std::find(families.begin(), families.end(), f.name) == families.end()) {
+      added.emplace_back(f.name);
+    }
+  }
+  std::vector<std::string> all = families;
+  all.insert(all.end(), added.begin(), added.end());
+  rocksdb::DBOptions options = rocks::dbOptions();
+  options.create_missing_column_families = !added.empty();
   auto db = std::make_unique<rocks::OpenDb>();
-  s = rocksdb::DB::Open(rocks::dbOptions(), path, rocks::descriptors(families), &db->handles,
-                        &db->db);
+  s = rocksdb::DB::Open(options, path, rocks::descriptors(all), &db->handles, &db->db);
   if (!s.ok()) return rocks::openError(s, path);
   if (needs_version) NOA_RETURN_IF_ERROR(writeVersion(*db, path));
+  if (!added.empty()) {
+    log::info("store: added column families of this version",
+              {{"path", path}, {"families", added}});
+  }
 
   std::vector<std::string> unknown;
   for (const auto& name : families) {
@@ -240,6 +261,21 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
           "empty or new directory");
   }
   return Status::Internal("unreachable");
+}
+
+Result<std::vector<KeyRecord>> Store::loadKeys() const {
+  NOA_ASSIGN_OR_RETURN(auto pairs, scan(Family::kKeys, "", std::numeric_limits<size_t>::max()));
+  std::vector<KeyRecord> out;
+  out.reserve(pairs.size());
+  for (const auto& [key, value] : pairs) {
+    auto record = decodeKeyRecord(value);
+    if (!record.ok()) {
+      return Status::Corruption("the record of key '" + key + "' in " + path() +
+                                " is unreadable: " + record.status().message());
+    }
+    out.push_back(std::move(record).value());
+  }
+  return out;
 }
 
 Status repairStore(const std::string& path) {

@@ -17,12 +17,23 @@
 
 #include "common/status.h"
 #include "controller/registry/agent_record.h"
+#include "controller/store/key_record.h"
 
 namespace noa::controller {
 
 class RocksStore;
 
-enum class Family { kMeta, kAgents, kHistory, kCommands, kDecisions, kBackups, kDesired, kAudit };
+enum class Family {
+  kMeta,
+  kAgents,
+  kHistory,
+  kCommands,
+  kDecisions,
+  kBackups,
+  kDesired,
+  kAudit,
+  kKeys,
+};
 
 struct StoreOptions {
   std::string path;
@@ -48,6 +59,8 @@ class Store {
 
     void putAgent(const AgentRecord& record);
     void deleteAgent(const std::string& agent_id);
+    // Keyed by key id (schemas/store.md, "keys").
+    void putKey(const KeyRecord& record);
     // `envelope_bytes` is the report exactly as received (decoded again on read).
     void appendHistory(const std::string& agent_id, int64_t ts_ms, uint64_t seq,
                        std::string_view envelope_bytes);
@@ -94,6 +107,10 @@ class Store {
   // the entries removed. A write like commit(): refused after the first write failure.
   virtual Result<uint64_t> pruneHistory(int64_t cutoff_ms) = 0;
 
+  // Every key record, ordered by key id. One unreadable record fails the whole load
+  // (Corruption naming the key): a partial list could forget a revocation.
+  Result<std::vector<KeyRecord>> loadKeys() const;
+
   virtual Result<std::optional<std::string>> get(Family family, std::string_view key) const = 0;
   // Ordered scan of keys starting with `prefix`, at most `limit` pairs.
   virtual Result<std::vector<std::pair<std::string, std::string>>> scan(Family family,
@@ -109,6 +126,9 @@ class Store {
 // Encoding of AgentRecord in the `agents` family (MessagePack map, see schemas/store.md).
 std::string encodeAgentRecord(const AgentRecord& record);
 Result<AgentRecord> decodeAgentRecord(std::string_view bytes);
+// Encoding of KeyRecord in the `keys` family (MessagePack map, see schemas/store.md).
+std::string encodeKeyRecord(const KeyRecord& record);
+Result<KeyRecord> decodeKeyRecord(std::string_view bytes);
 
 // Runs RocksDB's RepairDB on a store that open() refused as corrupt. Used by
 // `noa-controller repair`; never called automatically.

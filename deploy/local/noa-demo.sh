@@ -41,6 +41,43 @@ start() {
   echo $! >"$DIR/pids/$name.pid"
 }
 
+# Security as in production, with local files: the controller's CURVE key pair, each agent's
+# key pair enrolled through an allowlist, an admin bearer token for the REST API, and a noactl
+# config file pointing at it (only written when absent or written by this script).
+CREDS=$DIR/credentials
+NOACTL_CONFIG=/etc/noa/noactl.yaml
+secure_setup() {
+  mkdir -p "$CREDS" "$DIR/agents" && chmod 700 "$CREDS"
+  mkdir -p "$DIR/logs"
+  "$BUILD/controller/noa-controller" keygen --key-dir "$CREDS/controller-keys" >/dev/null \
+    2>"$DIR/logs/keygen.log" || die "noa-controller keygen failed: $(cat "$DIR/logs/keygen.log")"
+  touch "$CREDS/allowlist"
+  # Agents run as the service's own user (--run-as), so their state dirs belong to it; they read
+  # the controller's public key from a world-readable copy.
+  install -m 644 "$CREDS/controller-keys/controller.pub" "$DIR/agents/controller.pub"
+  for id in redis-primary redis-replica postgres-primary; do
+    local key user=redis
+    [[ $id == postgres-* ]] && user=postgres
+    key=$("$BUILD/agent/noa-agent" show-key --state-dir "$DIR/agents/$id" | awk '$1 == "public_key" {print $2}')
+    chown -R "$user:" "$DIR/agents/$id"
+    grep -qxF "$id $key" "$CREDS/allowlist" || echo "$id $key" >>"$CREDS/allowlist"
+  done
+  if [[ ! -s $CREDS/admin.token ]]; then
+    rm -f "$CREDS/api-tokens"
+    (umask 077; "$BUILD/controller/noa-controller" token new --name demo-admin --role admin \
+      --tokens-file "$CREDS/api-tokens" >"$CREDS/admin.token" 2>"$DIR/logs/token.log") ||
+      die "noa-controller token new failed: $(cat "$DIR/logs/token.log")"
+  fi
+  if [[ ! -f $NOACTL_CONFIG ]] || grep -q "written by noa-demo" "$NOACTL_CONFIG"; then
+    mkdir -p "$(dirname "$NOACTL_CONFIG")"
+    printf '# written by noa-demo (deploy/local/noa-demo.sh); removed by its "down"\ncontroller: %s\ntoken_file: %s\n' \
+      "$URL" "$CREDS/admin.token" >"$NOACTL_CONFIG"
+    chmod 600 "$NOACTL_CONFIG"
+  else
+    say "$NOACTL_CONFIG exists and is not ours: set NOA_TOKEN_FILE=$CREDS/admin.token for noactl"
+  fi
+}
+
 wait_for() {  # wait_for SECONDS DESCRIPTION CMD...
   local secs=$1 what=$2; shift 2
   for ((i = 0; i < secs * 10; i++)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
@@ -70,31 +107,39 @@ up() {
     -c listen_addresses=127.0.0.1 -c unix_socket_directories="$DIR/pgsock"
   chown root:root "$DIR/logs"
 
+  secure_setup
   start controller -- "$BUILD/controller/noa-controller" --controller-id demo --data-dir "$DIR/controller" \
-    --listen "tcp://127.0.0.1:$ZMQ_PORT" --api-listen "127.0.0.1:$API_PORT"
+    --listen "tcp://127.0.0.1:$ZMQ_PORT" --api-listen "127.0.0.1:$API_PORT" \
+    --key-dir "$CREDS/controller-keys" --allowlist-file "$CREDS/allowlist" \
+    --api-tokens-file "$CREDS/api-tokens"
   wait_for 15 "controller" curl -fsS "$URL/v1/health"
 
   local agent="$BUILD/agent/noa-agent"
-  local ctl="tcp://127.0.0.1:$ZMQ_PORT"
+  local ctl=(--controller "tcp://127.0.0.1:$ZMQ_PORT"
+    --controller-public-key-file "$DIR/agents/controller.pub")
   # Each agent probes its service, reports the CPU and memory of the service's process tree
   # (from its pidfile) and serves its own /health* and /metrics.
   start agent-redis-primary -- "$agent" --agent-id redis-primary --service redis --kind redis \
-    --service-port "$REDIS_PORT" --controller "$ctl" --service-pidfile "$DIR/pids/redis-primary.pid" \
+    --state-dir "$DIR/agents/redis-primary" --run-as redis \
+    --service-port "$REDIS_PORT" "${ctl[@]}" --service-pidfile "$DIR/pids/redis-primary.pid" \
     --http-listen "127.0.0.1:$AGENT_HTTP_PORT"
   start agent-redis-replica -- "$agent" --agent-id redis-replica --service redis --kind redis \
-    --service-port "$REDIS_REPLICA_PORT" --controller "$ctl" \
+    --state-dir "$DIR/agents/redis-replica" --run-as redis \
+    --service-port "$REDIS_REPLICA_PORT" "${ctl[@]}" \
     --service-pidfile "$DIR/pids/redis-replica.pid" --http-listen "127.0.0.1:$((AGENT_HTTP_PORT + 1))"
   start agent-postgres -- "$agent" --agent-id postgres-primary --service postgres --kind postgres \
-    --service-port "$PG_PORT" --controller "$ctl" --service-pidfile "$DIR/pg/postmaster.pid" \
+    --state-dir "$DIR/agents/postgres-primary" --run-as postgres \
+    --service-port "$PG_PORT" "${ctl[@]}" --service-pidfile "$DIR/pg/postmaster.pid" \
     --http-listen "127.0.0.1:$((AGENT_HTTP_PORT + 2))" \
     --pg-conninfo "host=127.0.0.1 port=$PG_PORT user=postgres dbname=postgres connect_timeout=2"
-  wait_for 20 "agents" bash -c "curl -fsS $URL/v1/agents | grep -o '\"state\":\"alive\"' | wc -l | grep -qx 3"
+  wait_for 20 "agents" bash -c "curl -fsS -H 'Authorization: Bearer $(cat "$CREDS/admin.token")' $URL/v1/agents | grep -o '\"state\":\"alive\"' | wc -l | grep -qx 3"
 
   cat <<MSG
 
 noa demo is running (state and logs in $DIR).
-  REST API     $URL   (try: curl $URL/v1/agents)
-  agents       ZeroMQ on tcp://127.0.0.1:$ZMQ_PORT
+  REST API     $URL   (try: curl -H "Authorization: Bearer \$(cat $CREDS/admin.token)" $URL/v1/agents)
+  agents       ZeroMQ + CURVE on tcp://127.0.0.1:$ZMQ_PORT (keys enrolled through $CREDS/allowlist)
+  noactl       uses $NOACTL_CONFIG (controller URL + the demo's admin token)
   metrics      $URL/metrics   (agents: http://127.0.0.1:$AGENT_HTTP_PORT/metrics, :$((AGENT_HTTP_PORT + 1)), :$((AGENT_HTTP_PORT + 2)))
   services     redis primary 127.0.0.1:$REDIS_PORT, replica :$REDIS_REPLICA_PORT; postgres 127.0.0.1:$PG_PORT
 
@@ -105,6 +150,8 @@ Try:
   noactl service redis          # members, roles, replication lag, aggregates
   noactl top
   noactl agent redis-primary
+  noactl keys list              # agent keys: accepted through the allowlist
+  noactl audit                  # who changed what (mutating REST calls)
   kill -9 \$(cat $DIR/pids/agent-redis-replica.pid); sleep 6; noactl agents   # -> lost
 Stop everything:
   $0 down
@@ -126,11 +173,12 @@ down() {
     fi
     rm -f "$f"
   done
+  if [[ -f $NOACTL_CONFIG ]] && grep -q "written by noa-demo" "$NOACTL_CONFIG"; then rm -f "$NOACTL_CONFIG"; fi
 }
 
 case ${1:-} in
   up) up ;;
   down) down ;;
-  status) NOA_CONTROLLER_URL=$URL "$BUILD/controller/noactl" status ;;
+  status) NOA_CONTROLLER_URL=$URL NOA_TOKEN_FILE=$CREDS/admin.token "$BUILD/controller/noactl" status ;;
   *) echo "usage: $0 up|status|down" >&2; exit 2 ;;
 esac

@@ -246,7 +246,10 @@ Result<Figures> runReal(const Flags& flags, const std::string& dir) {
       testing::ChildProcess::start(
           {NOA_CONTROLLER_BIN, "--controller-id", "bench-ctl", "--data-dir", dir + "/data",
            "--listen", "tcp://127.0.0.1:" + std::to_string(zmq_port), "--api-listen",
-           "127.0.0.1:" + std::to_string(api_port)},
+           "127.0.0.1:" + std::to_string(api_port),
+           // The simulated agents are plain DEALERs and the sampler reads REST without a
+           // token: this measures ingest, not CURVE (a CURVE load generator is still to do).
+           "--insecure-plaintext", "--api-auth", "none"},
           dir + "/controller.log"));
   g_controller_pid.store(controller->pid());
   if (!testing::waitUntil([&] { return testing::httpGet(api_port, "/v1/health").ok(); }, 15s)) {

@@ -25,6 +25,7 @@
 #include "common/process/process.h"
 #include "tests/testing/harness/child_process.h"
 #include "tests/testing/harness/net.h"
+#include "tests/testing/harness/test_credentials.h"
 #include "tests/testing/servers/pg_server.h"
 #include "tests/testing/servers/redis_server.h"
 #include "tests/testing/servers/server_process.h"
@@ -583,6 +584,14 @@ TEST(PostgresProbe, ConnectTimeoutIsSubSecondAndPasswordsStayOut) {
 #ifdef NOA_AGENT_BIN
 TEST(AgentBinary, HelpAndCheckConfig) {
   TempDir dir;
+  auto creds = testing::TestCredentials::create(dir.path() + "/credentials");
+  ASSERT_OK(creds);
+  auto secure = creds->agentArgs("r1");
+  ASSERT_OK(secure);
+  auto with_secure = [&](std::vector<std::string> argv) {
+    for (const auto& arg : *secure) argv.push_back(arg);
+    return argv;
+  };
   {
     auto c = ChildProcess::start({NOA_AGENT_BIN, "--help"}, dir.path() + "/help.log");
     ASSERT_OK(c);
@@ -590,18 +599,20 @@ TEST(AgentBinary, HelpAndCheckConfig) {
     EXPECT_NE((*c)->logTail().find("--http-listen"), std::string::npos) << (*c)->logTail();
   }
   {
-    auto c = ChildProcess::start({NOA_AGENT_BIN, "--check-config", "--agent-id", "r1", "--service",
-                                  "redis", "--kind", "redis", "--service-port", "6379"},
-                                 dir.path() + "/ok.log");
+    auto c = ChildProcess::start(
+        with_secure({NOA_AGENT_BIN, "--check-config", "--agent-id", "r1", "--service", "redis",
+                     "--kind", "redis", "--service-port", "6379"}),
+        dir.path() + "/ok.log");
     ASSERT_OK(c);
     EXPECT_EQ((*c)->wait(10s), 0);
     EXPECT_NE((*c)->logTail().find("config ok"), std::string::npos) << (*c)->logTail();
   }
   {
-    auto c = ChildProcess::start(
-        {NOA_AGENT_BIN, "--check-config", "--agent-id", "r1", "--service", "redis", "--kind",
-         "redis", "--service-port", "6379", "--redis-password-file", dir.path() + "/missing"},
-        dir.path() + "/missing.log");
+    auto c =
+        ChildProcess::start(with_secure({NOA_AGENT_BIN, "--check-config", "--agent-id", "r1",
+                                         "--service", "redis", "--kind", "redis", "--service-port",
+                                         "6379", "--redis-password-file", dir.path() + "/missing"}),
+                            dir.path() + "/missing.log");
     ASSERT_OK(c);
     EXPECT_EQ((*c)->wait(10s), 1);
     const std::string out = (*c)->logTail();
@@ -616,6 +627,45 @@ TEST(AgentBinary, HelpAndCheckConfig) {
   }
 }
 
+// --run-as: the agent gives up root before it reads anything and still serves its health.
+// Plaintext here because the temp dir holding test keys is not readable by `nobody`.
+TEST(AgentBinary, RunAsDropsRootForGood) {
+  TempDir dir;
+  auto redis = startRedis({});
+  ASSERT_OK(redis);
+  const int http_port = freePort();
+  auto agent = ChildProcess::start(
+      {NOA_AGENT_BIN, "--agent-id", "redis-nobody", "--service", "redis", "--kind", "redis",
+       "--service-port", std::to_string((*redis)->port()), "--controller",
+       "tcp://127.0.0.1:" + std::to_string(freePort()), "--insecure-plaintext", "--http-listen",
+       "127.0.0.1:" + std::to_string(http_port), "--run-as", "nobody"},
+      dir.path() + "/agent.log");
+  ASSERT_OK(agent);
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        auto r = testing::httpGet(http_port, "/health");
+        return r.ok() && r->status == 200;
+      },
+      10s))
+      << (*agent)->logTail();
+  std::ifstream status("/proc/" + std::to_string((*agent)->pid()) + "/status");
+  std::string line;
+  std::string uid_line;
+  while (std::getline(status, line)) {
+    if (line.rfind("Uid:", 0) == 0) uid_line = line;
+  }
+  // Real, effective, saved and filesystem uid are all nobody's (65534 on Debian).
+  EXPECT_EQ(uid_line, "Uid:\t65534\t65534\t65534\t65534") << (*agent)->logTail();
+
+  auto unknown = ChildProcess::start({NOA_AGENT_BIN, "--agent-id", "x", "--service", "s",
+                                      "--insecure-plaintext", "--run-as", "no-such-user-here"},
+                                     dir.path() + "/unknown.log");
+  ASSERT_OK(unknown);
+  EXPECT_EQ((*unknown)->wait(10s), 1);
+  EXPECT_NE((*unknown)->logTail().find("no user 'no-such-user-here'"), std::string::npos)
+      << (*unknown)->logTail();
+}
+
 TEST(AgentBinary, ServesHealthAndMetricsWithoutAControllerAndStopsOnSigterm) {
   TempDir dir;
   const std::string password = "pw-in-a-file";
@@ -623,30 +673,35 @@ TEST(AgentBinary, ServesHealthAndMetricsWithoutAControllerAndStopsOnSigterm) {
   ASSERT_OK(redis);
   { std::ofstream(dir.path() + "/redis.pw") << password << "\n"; }
   const int http_port = freePort();
-  auto agent = ChildProcess::start({NOA_AGENT_BIN,
-                                    "--agent-id",
-                                    "redis-1",
-                                    "--service",
-                                    "redis",
-                                    "--kind",
-                                    "redis",
-                                    "--service-port",
-                                    std::to_string((*redis)->port()),
-                                    "--redis-password-file",
-                                    dir.path() + "/redis.pw",
-                                    "--controller",
-                                    "tcp://127.0.0.1:" + std::to_string(freePort()),
-                                    "--report-interval",
-                                    "200ms",
-                                    "--probe-period",
-                                    "200ms",
-                                    "--probe-timeout",
-                                    "500ms",
-                                    "--http-listen",
-                                    "127.0.0.1:" + std::to_string(http_port),
-                                    "--log-level",
-                                    "debug"},
-                                   dir.path() + "/agent.log");
+  auto creds = testing::TestCredentials::create(dir.path() + "/credentials");
+  ASSERT_OK(creds);
+  auto secure = creds->agentArgs("redis-1");
+  ASSERT_OK(secure);
+  std::vector<std::string> argv = {NOA_AGENT_BIN,
+                                   "--agent-id",
+                                   "redis-1",
+                                   "--service",
+                                   "redis",
+                                   "--kind",
+                                   "redis",
+                                   "--service-port",
+                                   std::to_string((*redis)->port()),
+                                   "--redis-password-file",
+                                   dir.path() + "/redis.pw",
+                                   "--controller",
+                                   "tcp://127.0.0.1:" + std::to_string(freePort()),
+                                   "--report-interval",
+                                   "200ms",
+                                   "--probe-period",
+                                   "200ms",
+                                   "--probe-timeout",
+                                   "500ms",
+                                   "--http-listen",
+                                   "127.0.0.1:" + std::to_string(http_port),
+                                   "--log-level",
+                                   "debug"};
+  for (const auto& arg : *secure) argv.push_back(arg);
+  auto agent = ChildProcess::start(argv, dir.path() + "/agent.log");
   ASSERT_OK(agent);
   ASSERT_TRUE(waitUntil(
       [&] {

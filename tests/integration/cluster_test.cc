@@ -11,6 +11,7 @@
 #include "common/protocol/codec.h"
 #include "tests/testing/harness/child_process.h"
 #include "tests/testing/harness/net.h"
+#include "tests/testing/harness/test_credentials.h"
 
 namespace noa::testing {
 namespace {
@@ -24,14 +25,17 @@ class ClusterTest : public ::testing::Test {
     redis_port_ = freePort();
     zmq_port_ = freePort();
     api_port_ = freePort();
+    auto creds = TestCredentials::create(dir_.path() + "/credentials");
+    ASSERT_TRUE(creds.ok()) << creds.status().toString();
+    creds_ = std::move(creds).value();
     startRedis();
   }
 
   void startRedis() {
-    auto redis = ChildProcess::start({"redis-server", "--port", std::to_string(redis_port_),
-                                      "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                                      "--dir", dir_.path()},
-                                     dir_.path() + "/redis.log");
+    auto redis =
+        ChildProcess::start({"redis-server", "--port", std::to_string(redis_port_), "--bind",
+                             "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir_.path()},
+                            dir_.path() + "/redis.log");
     ASSERT_TRUE(redis.ok()) << redis.status().toString();
     redis_ = std::move(redis).value();
   }
@@ -48,12 +52,25 @@ class ClusterTest : public ::testing::Test {
   std::string dataDir() const { return dir_.path() + "/controller-data"; }
 
   void startController() {
-    auto c = ChildProcess::start(
-        {NOA_CONTROLLER_BIN, "--controller-id", "ctl-test", "--data-dir", dataDir(), "--listen",
-         "tcp://127.0.0.1:" + std::to_string(zmq_port_), "--api-listen",
-         "127.0.0.1:" + std::to_string(api_port_), "--report-interval", "200ms",
-         "--suspect-after", "3", "--lost-after", "5", "--log-level", "debug"},
-        dir_.path() + "/controller.log");
+    std::vector<std::string> argv = {NOA_CONTROLLER_BIN,
+                                     "--controller-id",
+                                     "ctl-test",
+                                     "--data-dir",
+                                     dataDir(),
+                                     "--listen",
+                                     "tcp://127.0.0.1:" + std::to_string(zmq_port_),
+                                     "--api-listen",
+                                     "127.0.0.1:" + std::to_string(api_port_),
+                                     "--report-interval",
+                                     "200ms",
+                                     "--suspect-after",
+                                     "3",
+                                     "--lost-after",
+                                     "5",
+                                     "--log-level",
+                                     "debug"};
+    for (auto& arg : creds_.controllerArgs()) argv.push_back(std::move(arg));
+    auto c = ChildProcess::start(argv, dir_.path() + "/controller.log");
     ASSERT_TRUE(c.ok()) << c.status().toString();
     controller_ = std::move(c).value();
     ASSERT_TRUE(waitUntil([&] { return httpGet(api_port_, "/v1/health").ok(); }, 10s))
@@ -61,12 +78,30 @@ class ClusterTest : public ::testing::Test {
   }
 
   void startAgent(int i) {
-    auto a = ChildProcess::start(
-        {NOA_AGENT_BIN, "--agent-id", "redis-" + std::to_string(i), "--service", "redis",
-         "--kind", "redis", "--service-port", std::to_string(redis_port_), "--controller",
-         "tcp://127.0.0.1:" + std::to_string(zmq_port_), "--report-interval", "200ms",
-         "--probe-period", "200ms", "--probe-timeout", "500ms", "--log-level", "debug"},
-        dir_.path() + "/agent-" + std::to_string(i) + ".log");
+    const std::string id = "redis-" + std::to_string(i);
+    std::vector<std::string> argv = {NOA_AGENT_BIN,
+                                     "--agent-id",
+                                     id,
+                                     "--service",
+                                     "redis",
+                                     "--kind",
+                                     "redis",
+                                     "--service-port",
+                                     std::to_string(redis_port_),
+                                     "--controller",
+                                     "tcp://127.0.0.1:" + std::to_string(zmq_port_),
+                                     "--report-interval",
+                                     "200ms",
+                                     "--probe-period",
+                                     "200ms",
+                                     "--probe-timeout",
+                                     "500ms",
+                                     "--log-level",
+                                     "debug"};
+    auto extra = creds_.agentArgs(id);
+    ASSERT_TRUE(extra.ok()) << extra.status().toString();
+    for (auto& arg : *extra) argv.push_back(std::move(arg));
+    auto a = ChildProcess::start(argv, dir_.path() + "/agent-" + id.substr(6) + ".log");
     ASSERT_TRUE(a.ok()) << a.status().toString();
     agents_[i] = std::move(a).value();
   }
@@ -74,7 +109,7 @@ class ClusterTest : public ::testing::Test {
   // agent id -> agent JSON, from the REST API.
   std::map<std::string, json> agents() {
     std::map<std::string, json> out;
-    auto body = httpGetJson(api_port_, "/v1/agents");
+    auto body = httpGetJson(api_port_, "/v1/agents", creds_.token("viewer"));
     if (!body.ok() || !body->contains("agents")) return out;
     for (const auto& a : (*body)["agents"]) out[a["id"].get<std::string>()] = a;
     return out;
@@ -90,6 +125,7 @@ class ClusterTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  TestCredentials creds_;
   int redis_port_ = 0;
   int zmq_port_ = 0;
   int api_port_ = 0;
@@ -109,10 +145,9 @@ TEST_F(ClusterTest, AgentsRegisterGetLostComeBackAndSurviveAControllerCrash) {
   const auto killed_at = std::chrono::steady_clock::now();
   ASSERT_TRUE(waitUntil([&] { return agents()["redis-2"]["state"] == "lost"; }, 10s));
   const auto lost_after = std::chrono::steady_clock::now() - killed_at;
-  EXPECT_LT(lost_after, 3s) << "lost only after "
-                            << std::chrono::duration_cast<std::chrono::milliseconds>(lost_after)
-                                   .count()
-                            << " ms";
+  EXPECT_LT(lost_after, 3s)
+      << "lost only after "
+      << std::chrono::duration_cast<std::chrono::milliseconds>(lost_after).count() << " ms";
   EXPECT_EQ(agents()["redis-1"]["state"], "alive");
 
   // It comes back on its own restart.
@@ -139,16 +174,18 @@ TEST_F(ClusterTest, AgentsRegisterGetLostComeBackAndSurviveAControllerCrash) {
         return now.size() == 3;
       },
       10s));
-  auto history = httpGetJson(api_port_, "/v1/agents/redis-1/history?limit=1000");
+  auto history =
+      httpGetJson(api_port_, "/v1/agents/redis-1/history?limit=1000", creds_.token("viewer"));
   ASSERT_TRUE(history.ok());
   EXPECT_GT((*history)["entries"].size(), 5u);
 
   // noactl lists them.
   const std::string out_path = dir_.path() + "/noactl.out";
-  auto ctl = ChildProcess::start({NOA_CTL_BIN, "--controller",
-                                  "http://127.0.0.1:" + std::to_string(api_port_), "--output",
-                                  "json", "agents"},
-                                 out_path);
+  std::vector<std::string> ctl_argv = {NOA_CTL_BIN, "--controller",
+                                       "http://127.0.0.1:" + std::to_string(api_port_)};
+  for (auto& arg : creds_.noactlArgs("viewer")) ctl_argv.push_back(std::move(arg));
+  for (const char* arg : {"--output", "json", "agents"}) ctl_argv.emplace_back(arg);
+  auto ctl = ChildProcess::start(ctl_argv, out_path);
   ASSERT_TRUE(ctl.ok());
   ASSERT_EQ((*ctl)->wait(10s), 0) << (*ctl)->logTail();
   std::ifstream in(out_path);
@@ -164,8 +201,7 @@ TEST_F(ClusterTest, ServiceOutageShowsInHealthAndRecovers) {
   ASSERT_TRUE(waitUntil([&] { return agents()["redis-1"]["health"]["state"] == "healthy"; }, 15s));
   redis_->kill9();
   // failure threshold 3 x period 200 ms, plus a report interval and slack.
-  ASSERT_TRUE(
-      waitUntil([&] { return agents()["redis-1"]["health"]["state"] == "unhealthy"; }, 5s));
+  ASSERT_TRUE(waitUntil([&] { return agents()["redis-1"]["health"]["state"] == "unhealthy"; }, 5s));
   EXPECT_EQ(agents()["redis-1"]["state"], "alive");  // the agent itself is fine
   startRedis();
   EXPECT_TRUE(waitUntil([&] { return agents()["redis-1"]["health"]["state"] == "healthy"; }, 5s));
@@ -198,9 +234,16 @@ TEST(ControllerProcess, CorruptStoreIsRefusedWithRecoveryAdviceAndLeftUntouched)
   const std::string data = dir.path() + "/data";
   const int api_port = freePort();
   const int zmq_port = freePort();
-  std::vector<std::string> argv = {NOA_CONTROLLER_BIN, "--data-dir", data, "--listen",
-                                   "tcp://127.0.0.1:" + std::to_string(zmq_port), "--api-listen",
+  std::vector<std::string> argv = {NOA_CONTROLLER_BIN,
+                                   "--data-dir",
+                                   data,
+                                   "--listen",
+                                   "tcp://127.0.0.1:" + std::to_string(zmq_port),
+                                   "--api-listen",
                                    "127.0.0.1:" + std::to_string(api_port)};
+  auto creds = TestCredentials::create(dir.path() + "/credentials");
+  ASSERT_TRUE(creds.ok()) << creds.status().toString();
+  for (auto& arg : creds->controllerArgs()) argv.push_back(std::move(arg));
   {
     auto c = ChildProcess::start(argv, dir.path() + "/first.log");
     ASSERT_TRUE(c.ok());
@@ -229,9 +272,13 @@ TEST(ControllerProcess, CorruptStoreIsRefusedWithRecoveryAdviceAndLeftUntouched)
 
 TEST(ControllerProcess, CheckConfigAndBadFlags) {
   TempDir dir;
+  auto creds = TestCredentials::create(dir.path() + "/credentials");
+  ASSERT_TRUE(creds.ok()) << creds.status().toString();
   {
-    auto c = ChildProcess::start({NOA_CONTROLLER_BIN, "--check-config", "--data-dir", dir.path()},
-                                 dir.path() + "/ok.log");
+    std::vector<std::string> argv = {NOA_CONTROLLER_BIN, "--check-config", "--data-dir",
+                                     dir.path() + "/data"};
+    for (auto& arg : creds->controllerArgs()) argv.push_back(std::move(arg));
+    auto c = ChildProcess::start(argv, dir.path() + "/ok.log");
     ASSERT_TRUE(c.ok());
     EXPECT_EQ((*c)->wait(10s), 0);
     EXPECT_NE((*c)->logTail().find("config ok"), std::string::npos);
@@ -244,10 +291,15 @@ TEST(ControllerProcess, CheckConfigAndBadFlags) {
     EXPECT_NE((*c)->logTail().find("--lost-after"), std::string::npos);
   }
   {
-    auto c = ChildProcess::start({NOA_AGENT_BIN, "--check-config", "--agent-id", "a", "--service",
-                                  "s", "--kind", "postgres", "--pg-conninfo",
-                                  "host=x password=hunter2"},
-                                 dir.path() + "/agent.log");
+    std::vector<std::string> argv = {NOA_AGENT_BIN,   "--check-config",
+                                     "--agent-id",    "a",
+                                     "--service",     "s",
+                                     "--kind",        "postgres",
+                                     "--pg-conninfo", "host=x password=hunter2"};
+    auto extra = creds->agentArgs("a");
+    ASSERT_TRUE(extra.ok()) << extra.status().toString();
+    for (auto& arg : *extra) argv.push_back(std::move(arg));
+    auto c = ChildProcess::start(argv, dir.path() + "/agent.log");
     ASSERT_TRUE(c.ok());
     EXPECT_EQ((*c)->wait(10s), 0);
     EXPECT_EQ((*c)->logTail().find("hunter2"), std::string::npos);

@@ -11,6 +11,7 @@
 
 #include "tests/testing/harness/child_process.h"
 #include "tests/testing/harness/net.h"
+#include "tests/testing/harness/test_credentials.h"
 #include "tests/testing/servers/redis_server.h"
 #include "tests/testing/status_matchers.h"
 
@@ -37,6 +38,9 @@ class PrometheusScrapeTest : public ::testing::Test {
     api_port_ = freePort();
     agent_port_ = freePort();
     prom_port_ = freePort();
+    auto creds = TestCredentials::create(path("credentials"));
+    ASSERT_OK(creds);
+    creds_ = std::move(creds).value();
   }
 
   void TearDown() override {
@@ -50,10 +54,19 @@ class PrometheusScrapeTest : public ::testing::Test {
   static std::string local(int port) { return "127.0.0.1:" + std::to_string(port); }
 
   void startController() {
-    auto c = ChildProcess::start({NOA_CONTROLLER_BIN, "--controller-id", "ctl-prom", "--data-dir",
-                                  path("controller-data"), "--listen", "tcp://" + local(zmq_port_),
-                                  "--api-listen", local(api_port_), "--report-interval", "200ms"},
-                                 path("controller.log"));
+    std::vector<std::string> argv = {NOA_CONTROLLER_BIN,
+                                     "--controller-id",
+                                     "ctl-prom",
+                                     "--data-dir",
+                                     path("controller-data"),
+                                     "--listen",
+                                     "tcp://" + local(zmq_port_),
+                                     "--api-listen",
+                                     local(api_port_),
+                                     "--report-interval",
+                                     "200ms"};
+    for (auto& arg : creds_.controllerArgs()) argv.push_back(std::move(arg));
+    auto c = ChildProcess::start(argv, path("controller.log"));
     ASSERT_OK(c);
     controller_ = std::move(c).value();
     ASSERT_TRUE(waitUntil([&] { return httpGet(api_port_, "/v1/health").ok(); }, 15s))
@@ -65,32 +78,35 @@ class PrometheusScrapeTest : public ::testing::Test {
   // keeps the controller's per-service aggregates out: they would aggregate themselves again on
   // every report.
   void startAgent() {
-    auto a = ChildProcess::start({NOA_AGENT_BIN,
-                                  "--agent-id",
-                                  "redis-prom",
-                                  "--service",
-                                  "redis",
-                                  "--kind",
-                                  "redis",
-                                  "--service-port",
-                                  std::to_string(redis_->port()),
-                                  "--controller",
-                                  "tcp://" + local(zmq_port_),
-                                  "--report-interval",
-                                  "200ms",
-                                  "--probe-period",
-                                  "200ms",
-                                  "--probe-timeout",
-                                  "500ms",
-                                  "--http-listen",
-                                  local(agent_port_),
-                                  "--service-pid",
-                                  std::to_string(redis_->pid()),
-                                  "--metrics-url",
-                                  "http://" + local(api_port_) + "/metrics",
-                                  "--metrics-allow",
-                                  "noa_ingest_*"},
-                                 path("agent.log"));
+    auto extra = creds_.agentArgs("redis-prom");
+    ASSERT_OK(extra);
+    std::vector<std::string> argv = {NOA_AGENT_BIN,
+                                     "--agent-id",
+                                     "redis-prom",
+                                     "--service",
+                                     "redis",
+                                     "--kind",
+                                     "redis",
+                                     "--service-port",
+                                     std::to_string(redis_->port()),
+                                     "--controller",
+                                     "tcp://" + local(zmq_port_),
+                                     "--report-interval",
+                                     "200ms",
+                                     "--probe-period",
+                                     "200ms",
+                                     "--probe-timeout",
+                                     "500ms",
+                                     "--http-listen",
+                                     local(agent_port_),
+                                     "--service-pid",
+                                     std::to_string(redis_->pid()),
+                                     "--metrics-url",
+                                     "http://" + local(api_port_) + "/metrics",
+                                     "--metrics-allow",
+                                     "noa_ingest_*"};
+    for (auto& arg : *extra) argv.push_back(std::move(arg));
+    auto a = ChildProcess::start(argv, path("agent.log"));
     ASSERT_OK(a);
     agent_ = std::move(a).value();
   }
@@ -177,6 +193,7 @@ class PrometheusScrapeTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  TestCredentials creds_;
   int zmq_port_ = 0;
   int api_port_ = 0;
   int agent_port_ = 0;
@@ -192,14 +209,14 @@ TEST_F(PrometheusScrapeTest, ScrapesControllerAndAgentAndPromtoolAcceptsBoth) {
   startAgent();
   ASSERT_TRUE(waitUntil(
       [&] {
-        auto a = httpGetJson(api_port_, "/v1/agents/redis-prom");
+        auto a = httpGetJson(api_port_, "/v1/agents/redis-prom", creds_.token("viewer"));
         return a.ok() && (*a)["state"] == "alive" && (*a)["health"]["state"] == "healthy";
       },
       20s));
   // Requests that put labelled series into the expositions which a quiet start leaves out: a
   // refused route on the controller, a history read.
   (void)httpGet(api_port_, "/v1/no-such-route");
-  (void)httpGet(api_port_, "/v1/agents/redis-prom/history?limit=1");
+  (void)httpGet(api_port_, "/v1/agents/redis-prom/history?limit=1", creds_.token("viewer"));
 
   startPrometheus();
   ASSERT_TRUE(waitUntil([&] { return bothUp(); }, 30s, 200ms)) << [&] {

@@ -1,7 +1,8 @@
 // What an agent reports reaches the controller promptly: a probe change goes out at once, not at
 // the next report tick, and the llama kind tells "loading" from "ready". Real noa-controller and
 // noa-agent processes on loopback beside a real redis-server; llama.cpp cannot run here, so the
-// model server is a test double (LlamaServerDouble) that answers /health like llama.cpp does:
+// model server is a test double (tests/testing/servers/llama_double.h) that answers /health
+// like llama.cpp does:
 // 503 {"error":{"code":503,"message":"Loading model"}} while loading, then 200 {"status":"ok"}.
 
 #include <gtest/gtest.h>
@@ -12,6 +13,8 @@
 
 #include "tests/testing/harness/child_process.h"
 #include "tests/testing/harness/net.h"
+#include "tests/testing/harness/test_credentials.h"
+#include "tests/testing/servers/llama_double.h"
 
 namespace noa::testing {
 namespace {
@@ -19,48 +22,27 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-class LlamaServerDouble {
- public:
-  LlamaServerDouble() {
-    server_.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
-      if (loaded_.load()) {
-        res.set_content(R"({"status":"ok"})", "application/json");
-      } else {
-        res.status = 503;
-        res.set_content(
-            R"({"error":{"code":503,"message":"Loading model","type":"unavailable_error"}})",
-            "application/json");
-      }
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    // stop() before the accept loop runs would hang in this cpp-httplib version.
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ~LlamaServerDouble() {
-    server_.stop();
-    thread_.join();
-  }
-  int port() const { return port_; }
-  void finishLoading() { loaded_.store(true); }
-
- private:
-  httplib::Server server_;
-  std::thread thread_;
-  std::atomic<bool> loaded_{false};
-  int port_ = 0;
-};
-
 class ReportingTest : public ::testing::Test {
  protected:
   void SetUp() override {
     zmq_port_ = freePort();
     api_port_ = freePort();
-    auto c = ChildProcess::start(
-        {NOA_CONTROLLER_BIN, "--controller-id", "ctl", "--data-dir", dir_.path() + "/data",
-         "--listen", endpoint(), "--api-listen", "127.0.0.1:" + std::to_string(api_port_),
-         "--report-interval", "5s"},
-        dir_.path() + "/controller.log");
+    auto creds = TestCredentials::create(dir_.path() + "/credentials");
+    ASSERT_TRUE(creds.ok()) << creds.status().toString();
+    creds_ = std::move(creds).value();
+    std::vector<std::string> argv = {NOA_CONTROLLER_BIN,
+                                     "--controller-id",
+                                     "ctl",
+                                     "--data-dir",
+                                     dir_.path() + "/data",
+                                     "--listen",
+                                     endpoint(),
+                                     "--api-listen",
+                                     "127.0.0.1:" + std::to_string(api_port_),
+                                     "--report-interval",
+                                     "5s"};
+    for (auto& arg : creds_.controllerArgs()) argv.push_back(std::move(arg));
+    auto c = ChildProcess::start(argv, dir_.path() + "/controller.log");
     ASSERT_TRUE(c.ok()) << c.status().toString();
     controller_ = std::move(c).value();
     ASSERT_TRUE(waitUntil([&] { return httpGet(api_port_, "/v1/health").ok(); }, 10s))
@@ -76,17 +58,35 @@ class ReportingTest : public ::testing::Test {
   std::string endpoint() const { return "tcp://127.0.0.1:" + std::to_string(zmq_port_); }
 
   void startAgent(const std::string& kind, int port) {
-    auto a = ChildProcess::start(
-        {NOA_AGENT_BIN, "--agent-id", "a1", "--service", "svc", "--kind", kind, "--service-port",
-         std::to_string(port), "--controller", endpoint(), "--report-interval", "10s",
-         "--probe-period", "200ms", "--probe-timeout", "500ms", "--probe-failure-threshold", "2"},
-        dir_.path() + "/agent.log");
+    std::vector<std::string> argv = {NOA_AGENT_BIN,
+                                     "--agent-id",
+                                     "a1",
+                                     "--service",
+                                     "svc",
+                                     "--kind",
+                                     kind,
+                                     "--service-port",
+                                     std::to_string(port),
+                                     "--controller",
+                                     endpoint(),
+                                     "--report-interval",
+                                     "10s",
+                                     "--probe-period",
+                                     "200ms",
+                                     "--probe-timeout",
+                                     "500ms",
+                                     "--probe-failure-threshold",
+                                     "2"};
+    auto extra = creds_.agentArgs("a1");
+    ASSERT_TRUE(extra.ok()) << extra.status().toString();
+    for (auto& arg : *extra) argv.push_back(std::move(arg));
+    auto a = ChildProcess::start(argv, dir_.path() + "/agent.log");
     ASSERT_TRUE(a.ok()) << a.status().toString();
     agent_ = std::move(a).value();
   }
 
   json agent() {
-    auto body = httpGetJson(api_port_, "/v1/agents/a1");
+    auto body = httpGetJson(api_port_, "/v1/agents/a1", creds_.token("viewer"));
     return body.ok() ? *body : json::object();
   }
   std::string healthState() {
@@ -95,6 +95,7 @@ class ReportingTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  TestCredentials creds_;
   int zmq_port_ = 0;
   int api_port_ = 0;
   std::unique_ptr<ChildProcess> controller_;
@@ -103,10 +104,10 @@ class ReportingTest : public ::testing::Test {
 
 TEST_F(ReportingTest, AProbeChangeIsReportedAtOnceNotAtTheNextTick) {
   const int redis_port = freePort();
-  auto redis = ChildProcess::start({"redis-server", "--port", std::to_string(redis_port), "--bind",
-                                    "127.0.0.1", "--save", "", "--appendonly", "no", "--dir",
-                                    dir_.path()},
-                                   dir_.path() + "/redis.log");
+  auto redis =
+      ChildProcess::start({"redis-server", "--port", std::to_string(redis_port), "--bind",
+                           "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir_.path()},
+                          dir_.path() + "/redis.log");
   ASSERT_TRUE(redis.ok()) << redis.status().toString();
   ASSERT_TRUE(waitUntil(
       [&] {

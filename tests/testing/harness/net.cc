@@ -35,17 +35,20 @@ bool waitUntil(const std::function<bool()>& condition, std::chrono::milliseconds
   }
 }
 
-Result<HttpResponse> httpGet(int port, const std::string& path) {
+Result<HttpResponse> httpGet(int port, const std::string& path, const std::string& bearer_token) {
   httplib::Client client("127.0.0.1", port);
   client.set_connection_timeout(std::chrono::seconds(2));
   client.set_read_timeout(std::chrono::seconds(5));
-  auto res = client.Get(path.c_str());
+  httplib::Headers headers;
+  if (!bearer_token.empty()) headers.emplace("Authorization", "Bearer " + bearer_token);
+  auto res = client.Get(path.c_str(), headers);
   if (!res) return Status::Unavailable("GET " + path + ": " + httplib::to_string(res.error()));
   return HttpResponse{res->status, res->body, res->get_header_value("Content-Type")};
 }
 
-Result<nlohmann::json> httpGetJson(int port, const std::string& path) {
-  NOA_ASSIGN_OR_RETURN(HttpResponse res, httpGet(port, path));
+Result<nlohmann::json> httpGetJson(int port, const std::string& path,
+                                   const std::string& bearer_token) {
+  NOA_ASSIGN_OR_RETURN(HttpResponse res, httpGet(port, path, bearer_token));
   auto parsed = nlohmann::json::parse(res.body, nullptr, false);
   if (parsed.is_discarded()) return Status::InvalidArgument("not JSON: " + res.body);
   return parsed;

@@ -17,14 +17,17 @@ int freePort();
 bool waitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
                std::chrono::milliseconds poll = std::chrono::milliseconds(50));
 
-// GET http://127.0.0.1:port/path; returns the status code and body.
+// GET http://127.0.0.1:port/path; returns the status code and body. With `bearer_token`, sends
+// `Authorization: Bearer <token>` (see TestCredentials::token()); without, no such header.
 struct HttpResponse {
   int status = 0;
   std::string body;
   std::string content_type;
 };
-Result<HttpResponse> httpGet(int port, const std::string& path);
-Result<nlohmann::json> httpGetJson(int port, const std::string& path);
+Result<HttpResponse> httpGet(int port, const std::string& path,
+                             const std::string& bearer_token = "");
+Result<nlohmann::json> httpGetJson(int port, const std::string& path,
+                                   const std::string& bearer_token = "");
 
 // Sends raw bytes to 127.0.0.1:port and returns what comes back within `timeout`.
 Result<std::string> sendRaw(int port, const std::string& bytes, std::chrono::milliseconds timeout);

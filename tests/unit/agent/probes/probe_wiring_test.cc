@@ -20,8 +20,11 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// These tests are about probes and metrics sources, not the channel: plaintext spares them a
+// controller key (the channel's flags are tested in agent_config_test).
 Status parse(std::vector<const char*> args, AgentConfig& config) {
   args.insert(args.begin(), "noa-agent");
+  args.push_back("--insecure-plaintext");
   return parseAgentConfig(static_cast<int>(args.size()), args.data(), config);
 }
 

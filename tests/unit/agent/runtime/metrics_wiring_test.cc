@@ -15,8 +15,10 @@
 namespace noa::agent {
 namespace {
 
+// About metrics sources, not the channel: plaintext spares these tests a controller key.
 Status parse(std::vector<const char*> args, AgentConfig& config) {
-  args.insert(args.begin(), {"noa-agent", "--agent-id", "a1", "--service", "s"});
+  args.insert(args.begin(),
+              {"noa-agent", "--agent-id", "a1", "--service", "s", "--insecure-plaintext"});
   return parseAgentConfig(static_cast<int>(args.size()), args.data(), config);
 }
 

@@ -2,13 +2,8 @@
 
 #include "controller/api/api_server.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -16,6 +11,7 @@
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/unit/controller/api/fake_state_view.h"
+#include "tests/unit/controller/api/raw_connection.h"
 
 namespace noa::controller {
 namespace {
@@ -24,48 +20,7 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 using noa::testing::kT0;
 using noa::testing::makeAgent;
-
-// A raw TCP client for bytes httplib::Client would never send.
-class RawConnection {
- public:
-  explicit RawConnection(int port) : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    EXPECT_EQ(connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  }
-  ~RawConnection() { close(fd_); }
-
-  void send(const std::string& bytes) {
-    EXPECT_EQ(write(fd_, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
-  }
-
-  // Reads one response: the headers, then Content-Length bytes of body (5 s at most).
-  std::string readResponse() {
-    std::string in;
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      const size_t end = in.find("\r\n\r\n");
-      if (end != std::string::npos) {
-        const size_t cl = in.find("Content-Length: ");
-        const size_t body =
-            cl == std::string::npos || cl > end ? 0 : std::stoul(in.substr(cl + 16));
-        if (in.size() >= end + 4 + body) return in;
-      }
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0) continue;
-      char buf[4096];
-      const ssize_t n = read(fd_, buf, sizeof(buf));
-      if (n <= 0) break;
-      in.append(buf, static_cast<size_t>(n));
-    }
-    return in;
-  }
-
- private:
-  int fd_;
-};
+using noa::testing::RawConnection;
 
 class ApiServerTest : public ::testing::Test {
  protected:
@@ -320,7 +275,7 @@ TEST_F(ApiServerTest, UnknownPathWrongMethodHeadAndBodies) {
   EXPECT_EQ(head->status, 200);
   EXPECT_TRUE(head->body.empty());
 
-  auto big = client_->Post("/v1/agents", std::string(64 * 1024, 'x'), "text/plain");
+  auto big = client_->Post("/v1/agents", std::string(64 * 1024 + 1, 'x'), "text/plain");
   ASSERT_TRUE(big);
   EXPECT_EQ(big->status, 413);
   EXPECT_EQ(big->get_header_value("Content-Type"), "application/problem+json");

@@ -65,6 +65,31 @@ TEST_F(OpenApiTest, EveryRouteIsDocumentedWithItsMethod) {
   }
 }
 
+TEST_F(OpenApiTest, EveryOperationStatesItsRoleSecurityAndRefusals) {
+  ASSERT_TRUE(spec_["components"]["securitySchemes"]["bearerAuth"].IsMap());
+  EXPECT_EQ(spec_["components"]["securitySchemes"]["bearerAuth"]["scheme"].as<std::string>(""),
+            "bearer");
+  ASSERT_TRUE(spec_["security"].IsSequence());
+  for (const Route& route : routeTable()) {
+    const YAML::Node op = spec_["paths"][std::string(route.path)][lower(route.method)];
+    ASSERT_TRUE(op.IsMap()) << route.path;
+    const std::string where = std::string(route.method) + " " + std::string(route.path);
+    EXPECT_EQ(op["x-noa-role"].as<std::string>(""), roleName(route.role)) << where;
+    const YAML::Node responses = op["responses"];
+    if (route.role == Role::kPublic) {
+      EXPECT_TRUE(op["security"].IsSequence() && op["security"].size() == 0)
+          << where << " is public: it needs `security: []`";
+    } else {
+      EXPECT_FALSE(op["security"].IsDefined()) << where << " uses the global bearer security";
+      EXPECT_TRUE(responses["401"].IsDefined()) << where;
+      EXPECT_TRUE(responses["403"].IsDefined()) << where;
+    }
+    if (route.mutates()) {
+      EXPECT_TRUE(responses["429"].IsDefined()) << where;
+    }
+  }
+}
+
 TEST_F(OpenApiTest, EveryDocumentedOperationIsARoute) {
   const std::set<std::string> methods = {"get",   "put",  "post",    "delete",
                                          "patch", "head", "options", "trace"};

@@ -11,6 +11,7 @@
 #include "tests/testing/harness/child_process.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/unit/controller/api/fake_state_view.h"
+#include "tests/unit/controller/api/test_tokens.h"
 
 namespace noa::testing {
 namespace {
@@ -28,10 +29,12 @@ class NoactlProcessTest : public ::testing::Test {
   }
 
   // Runs noactl with `args`; returns the exit code and fills `output` (stdout + stderr).
-  int noactl(std::vector<std::string> args, std::string& output) {
+  int noactl(std::vector<std::string> args, std::string& output,
+             std::vector<std::string> env = {}) {
     args.insert(args.begin(), NOA_CTL_BIN);
     const std::string log = dir_.path() + "/noactl-" + std::to_string(++runs_) + ".out";
-    auto child = ChildProcess::start(args, log);
+    env.push_back("HOME=" + dir_.path());  // not the developer's ~/.config/noa/noactl.yaml
+    auto child = ChildProcess::start(args, log, env);
     EXPECT_TRUE(child.ok()) << child.status().toString();
     if (!child.ok()) return -1;
     const int code = (*child)->wait(10s);
@@ -70,6 +73,36 @@ TEST_F(NoactlProcessTest, ExitCodes) {
   EXPECT_NE(out.find(url()), std::string::npos) << out;
   EXPECT_EQ(noactl({"--help"}, out), 0) << out;
   EXPECT_NE(out.find("history ID"), std::string::npos) << out;
+}
+
+TEST(NoactlProcess, TokenFromTheEnvironmentReachesAnAuthenticatingController) {
+  TempDir dir;
+  prometheus::Registry registry;
+  FakeStateView state(registry);
+  state.setAgents({makeAgent("redis-1", "redis", "redis", Liveness::kAlive)});
+  controller::ApiOptions options;
+  options.port = 0;
+  options.authenticator = makeTestAuthenticator();
+  controller::ApiServer server(state, registry, options);
+  ASSERT_OK(server.start());
+  const std::string url = "http://127.0.0.1:" + std::to_string(server.port());
+  auto runNoactl = [&](std::vector<std::string> env, std::string& output) {
+    env.push_back("HOME=" + dir.path());
+    const std::string log = dir.path() + "/noactl-" + std::to_string(env.size()) + ".out";
+    auto child = ChildProcess::start({NOA_CTL_BIN, "--controller", url, "agents"}, log, env);
+    EXPECT_TRUE(child.ok());
+    const int code = child.ok() ? (*child)->wait(10s) : -1;
+    std::ifstream in(log);
+    std::stringstream text;
+    text << in.rdbuf();
+    output = text.str();
+    return code;
+  };
+  std::string out;
+  EXPECT_EQ(runNoactl({}, out), 3) << out;
+  EXPECT_NE(out.find("not authorized (401)"), std::string::npos) << out;
+  EXPECT_EQ(runNoactl({"NOA_TOKEN=viewer-token", "X=1"}, out), 0) << out;
+  EXPECT_NE(out.find("redis-1"), std::string::npos) << out;
 }
 
 }  // namespace

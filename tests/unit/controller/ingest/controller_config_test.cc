@@ -14,7 +14,13 @@ Status parse(std::vector<const char*> args, ControllerConfig& config) {
 
 TEST(ControllerConfig, DefaultsAreValid) {
   ControllerConfig config;
-  ASSERT_TRUE(parse({}, config).ok());
+  // REST auth has no default token source (engineer A's flags); everything else defaults.
+  Status parsed = parse({"--api-auth", "none"}, config);
+  ASSERT_TRUE(parsed.ok()) << parsed.toString();
+  EXPECT_FALSE(config.channel_security.insecure_plaintext);  // CURVE on by default
+  EXPECT_FALSE(config.channel_security.auto_accept);
+  EXPECT_EQ(config.channel_security.key_dir, config.data_dir + "/keys");
+  EXPECT_EQ(config.channel_security.max_pending_keys, 1000u);
   EXPECT_EQ(config.api_port, 7700);
   EXPECT_EQ(config.listen, "tcp://127.0.0.1:7701");
   EXPECT_EQ(config.history_retention, std::chrono::hours(24 * 7));

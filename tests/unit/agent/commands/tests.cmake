@@ -1,0 +1,5 @@
+# The agent's command channel core: registry, journal + spool, executor, with real actions in
+# temporary directories (no database, no network).
+noa_add_test(NAME noa_agent_commands_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/command_executor_test.cc
+  LIBS noa_agent_commands)
