@@ -2,6 +2,7 @@
 add_library(noa_agent STATIC
   ${CMAKE_CURRENT_LIST_DIR}/session/outbox.cc
   ${CMAKE_CURRENT_LIST_DIR}/session/session.cc
+  ${CMAKE_CURRENT_LIST_DIR}/runtime/agent_commands.cc
   ${CMAKE_CURRENT_LIST_DIR}/runtime/agent_config.cc
   ${CMAKE_CURRENT_LIST_DIR}/runtime/agent_http.cc
   ${CMAKE_CURRENT_LIST_DIR}/runtime/agent_metrics.cc
@@ -11,7 +12,7 @@ add_library(noa_agent STATIC
   ${CMAKE_CURRENT_LIST_DIR}/runtime/privileges.cc
   ${CMAKE_CURRENT_LIST_DIR}/runtime/probe_report_source.cc
 )
-target_link_libraries(noa_agent PUBLIC noa_common noa_probes noa_collectors prometheus-cpp::core
+target_link_libraries(noa_agent PUBLIC noa_common noa_probes noa_collectors noa_agent_commands prometheus-cpp::core
                       PkgConfig::HTTPLIB)
 add_executable(noa-agent ${CMAKE_CURRENT_LIST_DIR}/main.cc)
 target_link_libraries(noa-agent PRIVATE noa_agent)

@@ -5,6 +5,7 @@
 
 #include "agent/actions/artifact_file.h"
 #include "agent/actions/target_lock.h"
+#include "agent/actions/verify_action.h"
 #include "common/process/streaming_process.h"
 
 namespace noa::agent::actions {
@@ -227,29 +228,19 @@ ActionResult runPgDump(const PgDumpParams& params, const ActionContext& ctx) {
   };
   if (params.verify) {
     report(ctx, "verify", writer->bytesWritten(), writer->bytesWritten());
-    auto rehash = sha256OfFile(final_path);
-    if (!rehash.ok() || *rehash != writer->sha256()) {
+    ArtifactCheckControl control;
+    control.cancel = ctx.cancel;
+    control.clock = ctx.clock;
+    control.timeout = remaining();
+    ActionResult check = verifyPgDumpFile(final_path, writer->sha256(), params.pg_restore, control);
+    if (!check.ok) {
       discard();
-      fail(result, kErrVerifyFailed,
-           "re-reading '" + final_path + "' gave " +
-               (rehash.ok() ? "sha256 " + *rehash : rehash.status().message()) +
-               " instead of the streamed sha256 " + writer->sha256() + "; artifact removed");
-      return finish();
-    }
-    ProcessSpec list;
-    list.argv = {params.pg_restore, "--list", final_path};
-    list.timeout = remaining();
-    list.max_output_bytes = 4096;  // the TOC itself is not needed, only that it parses
-    auto listed = runProcess(list, ctx.cancel);
-    ActionResult list_result;
-    if (!listed.ok() || toolFailed("pg_restore --list", *listed, list_result)) {
-      discard();
-      fail(result,
-           list_result.error_code == kErrCancelled || list_result.error_code == kErrTimeout
-               ? list_result.error_code.c_str()
-               : kErrVerifyFailed,
-           (listed.ok() ? list_result.error : listed.status().message()) + "; artifact removed");
-      result.stderr_tail = list_result.stderr_tail;
+      // Whatever went wrong re-reading the dump, it is not a verified dump; only a cancel or the
+      // deadline keep their own codes.
+      const bool stopped = check.error_code == kErrCancelled || check.error_code == kErrTimeout;
+      fail(result, stopped ? check.error_code.c_str() : kErrVerifyFailed,
+           check.error + "; artifact removed");
+      if (!check.stderr_tail.empty()) result.stderr_tail = check.stderr_tail;
       return finish();
     }
   }

@@ -77,7 +77,8 @@ Result<PgRestoreParams> PgRestoreParams::fromJson(const nlohmann::json& json) {
       ParamReader r,
       ParamReader::open(json, kAction,
                         {"artifact", "sha256", "target_db", "conninfo", "host", "port", "user",
-                         "dbname", "jobs", "swap", "timeout_ms", "lock_dir", "pg_restore"}));
+                         "dbname", "jobs", "swap", "scratch", "timeout_ms", "lock_dir",
+                         "pg_restore"}));
   PgRestoreParams p;
   NOA_RETURN_IF_ERROR(r.str("artifact", p.artifact, /*required=*/true));
   NOA_RETURN_IF_ERROR(r.str("sha256", p.sha256));
@@ -85,6 +86,12 @@ Result<PgRestoreParams> PgRestoreParams::fromJson(const nlohmann::json& json) {
   NOA_RETURN_IF_ERROR(p.server.read(r));
   NOA_RETURN_IF_ERROR(r.integer("jobs", p.jobs, 0, 256));
   NOA_RETURN_IF_ERROR(r.boolean("swap", p.swap));
+  NOA_RETURN_IF_ERROR(r.boolean("scratch", p.scratch));
+  if (p.scratch && p.swap) {
+    return Status::InvalidArgument(std::string(kAction) +
+                                   ": 'scratch' and 'swap' exclude each other (a scratch restore "
+                                   "never takes the target's name)");
+  }
   NOA_RETURN_IF_ERROR(r.integer("timeout_ms", p.timeout_ms, 0, INT64_MAX / 2));
   NOA_RETURN_IF_ERROR(r.str("lock_dir", p.lock_dir));
   NOA_RETURN_IF_ERROR(r.str("pg_restore", p.pg_restore));
@@ -158,7 +165,7 @@ ActionResult runPgRestore(const PgRestoreParams& params, const ActionContext& ct
     fail(result, kErrToolFailed, exists.status().message());
     return finish();
   }
-  if (*exists && !params.swap) {
+  if (*exists && !params.swap && !params.scratch) {
     fail(result, kErrRefused,
          "database '" + params.target_db +
              "' already exists; restore under a new name, or pass swap=true to replace it "
@@ -234,6 +241,22 @@ ActionResult runPgRestore(const PgRestoreParams& params, const ActionContext& ct
     }
     tables = std::move(*counts);
   }  // closed: a database with a session cannot be renamed
+
+  if (params.scratch) {
+    // A drill: the restore and its row counts are the proof; the copy is dropped again so
+    // drills leave nothing behind on the server.
+    report("drop", artifact_size, artifact_size);
+    drop_restoring();
+    result.ok = true;
+    result.bytes = artifact_size;
+    result.artifact_path = params.artifact;
+    result.details["database"] = params.target_db;
+    result.details["restored_as"] = restoring;
+    result.details["scratch"] = true;
+    result.details["jobs"] = jobs;
+    result.details["tables"] = tables;
+    return finish();
+  }
 
   report("swap", artifact_size, artifact_size);
   // The target may have appeared while we restored (it is locked only against our own actions).

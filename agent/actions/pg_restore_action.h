@@ -28,6 +28,9 @@ struct PgRestoreParams {
                           // maintenance database used for CREATE/ALTER DATABASE
   int64_t jobs = 0;       // pg_restore -j; 0 = number of cores
   bool swap = false;
+  // A restore drill: restore into `<target>__restoring_<ts>`, count its tables, then drop it;
+  // nothing is renamed and an existing `target_db` is not touched.
+  bool scratch = false;
   int64_t timeout_ms = 0;
   std::string lock_dir = kDefaultLockDir;
   std::string pg_restore = "pg_restore";

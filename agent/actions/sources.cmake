@@ -10,6 +10,7 @@ add_library(noa_actions STATIC
   ${CMAKE_CURRENT_LIST_DIR}/pg_dump_action.cc
   ${CMAKE_CURRENT_LIST_DIR}/pg_restore_action.cc
   ${CMAKE_CURRENT_LIST_DIR}/retention_action.cc
+  ${CMAKE_CURRENT_LIST_DIR}/verify_action.cc
   ${CMAKE_CURRENT_LIST_DIR}/gguf.cc
   ${CMAKE_CURRENT_LIST_DIR}/snapshot_action.cc
   ${CMAKE_CURRENT_LIST_DIR}/model_load_action.cc

@@ -9,6 +9,7 @@
 #include "agent/actions/retention_action.h"
 #include "agent/actions/snapshot_action.h"
 #include "agent/actions/target_lock.h"
+#include "agent/actions/verify_action.h"
 
 namespace noa::agent::commands {
 namespace {
@@ -19,7 +20,11 @@ using actions::ActionResult;
 using nlohmann::json;
 
 std::string dirLane(const std::string& prefix, const std::string& dir) {
-  return prefix + fs::path(dir).lexically_normal().string();
+  fs::path normal = fs::path(dir.empty() ? "." : dir).lexically_normal();
+  // "/backups/" and "/backups" are one directory: a verify (which names the directory as its
+  // artifact's parent, no trailing '/') must share the lane of a prune given either spelling.
+  if (!normal.has_filename() && normal != normal.root_path()) normal = normal.parent_path();
+  return prefix + normal.string();
 }
 
 // Adapts `XxxParams::fromJson` + `runXxx` to a Preparer; `lane` computes the lane from the
@@ -131,6 +136,11 @@ ActionRegistry builtinActions(const BuiltinActionOptions& options) {
         }));
   r.add("model.load", typed<ModelLoadParams>(runModelLoad, [](const ModelLoadParams& p) {
           return p.target.empty() ? dirLane("model:", p.models_dir) : p.target;
+        }));
+  // Same lane as a prune of the artifact's directory (without lock_target), so a verify never
+  // reads a file that a prune is deleting: the two run one after the other.
+  r.add("backup.verify", typed<VerifyParams>(runVerify, [](const VerifyParams& p) {
+          return dirLane("prune:", fs::path(p.artifact).parent_path().string());
         }));
   r.add("retention.prune",
         [lock_dir](const json& params) { return preparePrune(params, lock_dir); });

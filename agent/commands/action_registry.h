@@ -54,7 +54,8 @@ struct BuiltinActionOptions {
   std::string lock_dir;  // "" = actions::kDefaultLockDir
 };
 
-// ping (no params, no lane: for round-trip checks), backup.pg_dump, restore.pg_restore,
+// ping (no params, no lane: for round-trip checks), backup.pg_dump, backup.verify,
+// restore.pg_restore,
 // snapshot.create, snapshot.restore, model.load, retention.prune.
 //
 // retention.prune takes two params besides PruneParams: `lock_target` (e.g. "pg.app": hold the

@@ -8,6 +8,7 @@
 #include <regex>
 #include <sstream>
 
+#include "agent/commands/action_defaults.h"
 #include "common/duration.h"
 #include "common/transport/curve_keys.h"
 
@@ -141,7 +142,20 @@ po::options_description agentFlags() {
       "DEVELOPMENT ONLY: no CURVE; the controller must run with --insecure-plaintext too")(
       "run-as", po::value<std::string>()->default_value(""),
       "drop root privileges to this user (and its groups) before anything else; its state "
-      "dir, key and password files must be readable by that user");
+      "dir, key and password files must be readable by that user")(
+      "actions", po::value<std::string>()->default_value(""),
+      "comma-separated actions the controller may run here (default by --kind: postgres adds "
+      "backup.pg_dump and restore.pg_restore, llama model.load; every kind has ping, "
+      "backup.verify, snapshot.create, snapshot.restore, retention.prune); 'none' = no "
+      "commands")(
+      "backup-dir", po::value<std::string>()->default_value(""),
+      "where backup.pg_dump writes and retention.prune deletes, unless a command says otherwise")(
+      "snapshot-dir", po::value<std::string>()->default_value(""),
+      "where snapshot.create writes, unless a command says otherwise")(
+      "models-dir", po::value<std::string>()->default_value(""),
+      "where model.load installs models, unless a command says otherwise")(
+      "lock-dir", po::value<std::string>()->default_value(""),
+      "directory of the per-target action locks (default: <state-dir>/locks)");
   return desc;
 }
 
@@ -186,6 +200,29 @@ Status parseAgentConfig(int argc, const char* const* argv, AgentConfig& config) 
   config.controller_public_key_file = vm["controller-public-key-file"].as<std::string>();
   config.insecure_plaintext = vm["insecure-plaintext"].as<bool>();
   config.run_as = vm["run-as"].as<std::string>();
+  config.backup_dir = vm["backup-dir"].as<std::string>();
+  config.snapshot_dir = vm["snapshot-dir"].as<std::string>();
+  config.models_dir = vm["models-dir"].as<std::string>();
+  config.lock_dir = vm["lock-dir"].as<std::string>();
+  config.actions.clear();
+  const std::string actions = vm["actions"].as<std::string>();
+  if (actions.empty()) {
+    config.actions = commands::defaultActionsFor(vm["kind"].as<std::string>());
+  } else if (actions != "none") {
+    std::stringstream list(actions);
+    for (std::string name; std::getline(list, name, ',');) {
+      if (!name.empty()) config.actions.push_back(name);
+    }
+    const auto known = commands::builtinActions().names();
+    for (const auto& name : config.actions) {
+      if (std::find(known.begin(), known.end(), name) == known.end()) {
+        std::string all;
+        for (const auto& k : known) all += (all.empty() ? "" : ", ") + k;
+        return Status::InvalidArgument("--actions: unknown action '" + name + "' (known: " + all +
+                                       ")");
+      }
+    }
+  }
   if (config.service_pid < 0) return Status::InvalidArgument("--service-pid must be positive");
   if (config.service_pid > 0 && !config.service_pidfile.empty()) {
     return Status::InvalidArgument("--service-pid and --service-pidfile exclude each other");
@@ -233,6 +270,7 @@ Status parseAgentConfig(int argc, const char* const* argv, AgentConfig& config) 
     return Status::InvalidArgument("--probe-failure-threshold must be at least 1");
   }
   if (config.state_dir.empty()) config.state_dir = "/var/lib/noa-agent/" + config.agent_id;
+  if (config.lock_dir.empty()) config.lock_dir = config.state_dir + "/locks";
   return checkChannelSecurity(config);
 }
 
@@ -262,7 +300,12 @@ nlohmann::json toJson(const AgentConfig& config) {
           {"controller_public_key", config.controller_public_key},
           {"controller_public_key_file", config.controller_public_key_file},
           {"insecure_plaintext", config.insecure_plaintext},
-          {"run_as", config.run_as}};
+          {"run_as", config.run_as},
+          {"actions", config.actions},
+          {"backup_dir", config.backup_dir},
+          {"snapshot_dir", config.snapshot_dir},
+          {"models_dir", config.models_dir},
+          {"lock_dir", config.lock_dir}};
 }
 
 }  // namespace noa::agent

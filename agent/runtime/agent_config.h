@@ -50,6 +50,14 @@ struct AgentConfig {
   // Non-empty: the agent drops root privileges to this user at start (the least privilege its
   // probes and actions need; e.g. "postgres" beside PostgreSQL, "redis" beside Redis).
   std::string run_as;
+  // Commands: the actions this agent runs (default by kind, see agent/commands/action_defaults.h)
+  // and the host paths they use when a command does not name them. lock_dir defaults to
+  // <state_dir>/locks (the per-target locks shared by backup, restore and retention).
+  std::vector<std::string> actions;
+  std::string backup_dir;
+  std::string snapshot_dir;
+  std::string models_dir;
+  std::string lock_dir;
   CommonFlags common;
 };
 

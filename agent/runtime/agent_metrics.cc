@@ -61,6 +61,15 @@ AgentMetrics::AgentMetrics(prometheus::Registry& registry, const std::vector<Pro
   scrape_skipped_lines_.counter =
       counter("noa_agent_service_scrape_skipped_lines_total",
               "Malformed lines skipped in the service's Prometheus text");
+  auto& command_family = prometheus::BuildCounter()
+                             .Name("noa_agent_commands_total")
+                             .Help("Commands from the controller: received, duplicates answered "
+                                   "without running, rejected, started, finished, cancels")
+                             .Register(registry);
+  for (const char* event :
+       {"received", "duplicate", "rejected", "started", "finished", "cancel", "journal_error"}) {
+    command_events_[event].counter = &command_family.Add({{"event", event}});
+  }
   queued_events_ = &prometheus::BuildGauge()
                         .Name("noa_agent_outbox_events")
                         .Help("Command results and progress waiting to be sent to the controller")
@@ -104,6 +113,17 @@ void AgentMetrics::syncScrape(const PromScrapeStats& stats) {
   mirror(scrapes_, stats.scrapes);
   mirror(scrape_failures_, stats.failures);
   mirror(scrape_skipped_lines_, stats.skipped_lines);
+}
+
+void AgentMetrics::syncCommands(const commands::ExecutorStats& stats) {
+  std::lock_guard<std::mutex> lock(mu_);
+  mirror(command_events_["received"], stats.received);
+  mirror(command_events_["duplicate"], stats.duplicates);
+  mirror(command_events_["rejected"], stats.rejected);
+  mirror(command_events_["started"], stats.started);
+  mirror(command_events_["finished"], stats.finished);
+  mirror(command_events_["cancel"], stats.cancels);
+  mirror(command_events_["journal_error"], stats.journal_errors);
 }
 
 double AgentMetrics::attemptsForTest(const std::string& probe) const {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "agent/collectors/prom_scraper.h"
+#include "agent/commands/command_executor.h"
 #include "agent/probes/checks.h"
 #include "agent/probes/probe_spec.h"
 #include "agent/probes/probe_state.h"
@@ -34,6 +35,8 @@ class AgentMetrics {
   void syncSession(const SessionStats& stats);
   // Brings the service-scrape series up to date (before each scrape).
   void syncScrape(const PromScrapeStats& stats);
+  // Brings noa_agent_commands_total{event} up to date (before each scrape).
+  void syncCommands(const commands::ExecutorStats& stats);
 
   double attemptsForTest(const std::string& probe) const;
   double failuresForTest(const std::string& probe) const;
@@ -63,6 +66,7 @@ class AgentMetrics {
   Mirrored scrapes_;
   Mirrored scrape_failures_;
   Mirrored scrape_skipped_lines_;
+  std::map<std::string, Mirrored> command_events_;  // by event label
   prometheus::Gauge* registered_;
   prometheus::Gauge* queued_events_;
 };

@@ -10,6 +10,7 @@
 #include <zmq.hpp>
 
 #include "agent/probes/prober.h"
+#include "agent/runtime/agent_commands.h"
 #include "agent/runtime/agent_http.h"
 #include "agent/runtime/agent_metrics.h"
 #include "agent/runtime/agent_probes.h"
@@ -123,8 +124,15 @@ int runAgent(const AgentConfig& config) {
     session_options.dealer.curve_secret_key = pair->secret_key;
   }
 
+  auto executor = openCommandExecutor(config, clock);
+  if (!executor.ok()) {
+    log::error("cannot set up commands", {{"error", executor.status().toString()}});
+    std::cerr << "noa-agent: " << executor.status().message() << "\n";
+    return finish(kExitBadConfig);
+  }
+
   zmq::context_t context(1);
-  Session session(context, std::move(session_options), clock, source);
+  Session session(context, std::move(session_options), clock, source, executor->get());
   session_ptr.store(&session);
 
   std::atomic<bool> session_running{false};
@@ -136,6 +144,7 @@ int runAgent(const AgentConfig& config) {
     flags.started = [&] { return source.firstReportBuilt(); };
     flags.before_scrape = [&] {
       metrics.syncSession(session.stats());
+      if (*executor) metrics.syncCommands((*executor)->stats());
       metrics.syncScrape(metrics_worker.latest().scrape);
     };
     http = std::make_unique<AgentHttp>(prom, std::move(flags));
@@ -158,6 +167,9 @@ int runAgent(const AgentConfig& config) {
   // The session runs on the main thread, which has nothing else to do: one thread fewer.
   session.run(stop);  // returns once stop is requested, after saying bye
   session_running.store(false);
+  // Running actions are cancelled (their children killed, partial output removed); they end as
+  // agent_restarted at the next start, and the controller hears so then.
+  if (*executor) (*executor)->stop();
   probes.stop();
   metrics_worker.stop();
   if (http) http->stop();

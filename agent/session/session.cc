@@ -8,17 +8,56 @@
 namespace noa::agent {
 
 Session::Session(zmq::context_t& context, SessionOptions options, Clock& clock,
-                 ReportSource& source)
+                 ReportSource& source, commands::CommandExecutor* executor)
     : context_(context),
       options_(std::move(options)),
       clock_(clock),
       source_(source),
+      executor_(executor),
       backoff_(options_.backoff_min),
       key_backoff_(options_.key_refused_backoff_min),
       unregistered_since_(clock.now()),
       rng_(std::random_device{}()) {
   options_.dealer.identity = options_.hello.agent_id;
   options_.hello.report_interval_ms = static_cast<uint32_t>(options_.report_interval.count());
+  if (executor_ != nullptr) {
+    options_.hello.capabilities = executor_->capabilities();
+    executor_->setWakeup([this] { wakeup_.notify(); });
+  }
+}
+
+Session::~Session() {
+  if (executor_ != nullptr) executor_->setWakeup(nullptr);
+}
+
+void Session::onCommand(const protocol::Command& command) {
+  if (executor_ != nullptr) {
+    executor_->submit(command);
+    return;
+  }
+  // An agent built without the command channel (tests) refuses every command clearly.
+  protocol::CommandResult result;
+  result.command_id = command.command_id;
+  result.status = "rejected";
+  result.error = "action '" + command.action + "' is not supported by this agent";
+  result.error_code = "unknown_action";
+  (void)outbox_.pushEvent(envelope(std::move(result)));
+}
+
+void Session::takeCommandEvents() {
+  if (executor_ == nullptr || !registered_) return;
+  const MonoTime now = clock_.now();
+  if (now >= next_reoffer_) {
+    executor_->reofferSpool();
+    next_reoffer_ = now + options_.spool_reoffer_interval;
+  }
+  for (auto& event : executor_->drainEvents()) {
+    std::string bytes = std::visit([this](auto& e) { return envelope(std::move(e)); }, event);
+    // A full queue drops the event: a result comes back from the spool, progress is replaced.
+    if (Status queued = outbox_.pushEvent(std::move(bytes)); !queued.ok()) {
+      log::debug("command event dropped", {{"error", queued.message()}});
+    }
+  }
 }
 
 std::chrono::milliseconds Session::jittered(std::chrono::milliseconds base) {
@@ -129,11 +168,15 @@ void Session::handle(std::string_view payload) {
       key_refused_ = false;
       key_backoff_ = options_.key_refused_backoff_min;
       next_report_ = clock_.now();  // first report right away
+      // The controller may have lost whatever we sent before this session: offer every
+      // unacknowledged result again (at the next turn, now that we are registered).
+      next_reoffer_ = clock_.now();
       return;
     }
     case protocol::MessageType::kAck: {
       const auto& ack = std::get<protocol::Ack>(env.body);
       ++stats_.acks_received;
+      if (!ack.command_id.empty() && executor_ != nullptr) executor_->onAck(ack);
       if (ack.error == "hello_required") {
         if (registered_) log::info("controller asks for hello again (it restarted)");
         setRegistered(false);
@@ -145,16 +188,9 @@ void Session::handle(std::string_view payload) {
       }
       return;
     }
-    case protocol::MessageType::kCommand: {
-      // Actions arrive with the command channel; until then every command is refused clearly.
-      const auto& command = std::get<protocol::Command>(env.body);
-      protocol::CommandResult result;
-      result.command_id = command.command_id;
-      result.status = "rejected";
-      result.error = "action '" + command.action + "' is not supported by this agent";
-      (void)outbox_.pushEvent(envelope(std::move(result)));
+    case protocol::MessageType::kCommand:
+      onCommand(std::get<protocol::Command>(env.body));
       return;
-    }
     case protocol::MessageType::kBye:
       onBye(std::get<protocol::Bye>(env.body).reason);
       return;
@@ -175,6 +211,7 @@ void Session::run(const StopToken& stop) {
     MonoTime now = clock_.now();
     if (!registered_ && now >= next_hello_) sendHello();
     if (registered_ && (now >= next_report_ || report_now_.exchange(false))) queueReport();
+    takeCommandEvents();
     const uint64_t replaced_before = outbox_.replacedReports();
     stats_.reports_sent +=
         outbox_.flush([this](std::string_view bytes) { return socket_->send(bytes); });
@@ -185,7 +222,7 @@ void Session::run(const StopToken& stop) {
     const MonoTime next_due = registered_ ? next_report_ : next_hello_;
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_due - now);
     wait = std::clamp(wait, std::chrono::milliseconds(1), std::chrono::milliseconds(100));
-    auto received = socket_->receive(wait);
+    auto received = socket_->receive(wait, &wakeup_);
     if (!received.ok()) {
       log::warn("controller connection failed", {{"error", received.status().toString()}});
       dropConnection(stop);

@@ -12,6 +12,12 @@
 // the controller. When no welcome arrives for `no_welcome_warning` (a CURVE handshake that fails
 // is silent: wrong controller key, key refused at the handshake, plaintext on one side only),
 // the session says so in the log once.
+//
+// Commands (an executor is given): `command` messages go to the executor, which runs them and
+// queues progress and results; the session sends those first (before the report) as soon as the
+// executor rings its wakeup. After every welcome, and every `spool_reoffer_interval` while
+// registered, unacknowledged results are offered again, so a result produced while the
+// controller was away reaches it once it is back; ack{command_id} tells the executor to drop one.
 
 #include <atomic>
 #include <chrono>
@@ -19,12 +25,14 @@
 #include <random>
 #include <zmq.hpp>
 
+#include "agent/commands/command_executor.h"
 #include "agent/session/outbox.h"
 #include "agent/session/report_source.h"
 #include "common/clock.h"
 #include "common/protocol/codec.h"
 #include "common/stop_token.h"
 #include "common/transport/dealer_socket.h"
+#include "common/transport/wakeup.h"
 
 namespace noa::agent {
 
@@ -38,6 +46,7 @@ struct SessionOptions {
   std::chrono::milliseconds key_refused_backoff_min{5000};
   std::chrono::milliseconds key_refused_backoff_max{60000};
   std::chrono::milliseconds no_welcome_warning{10000};
+  std::chrono::milliseconds spool_reoffer_interval{30000};
 };
 
 struct SessionStats {
@@ -54,7 +63,12 @@ struct SessionStats {
 
 class Session {
  public:
-  Session(zmq::context_t& context, SessionOptions options, Clock& clock, ReportSource& source);
+  // `executor` (optional) runs the controller's commands; it must outlive the session.
+  Session(zmq::context_t& context, SessionOptions options, Clock& clock, ReportSource& source,
+          commands::CommandExecutor* executor = nullptr);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   // Runs until `stop` is requested; says bye on the way out.
   void run(const StopToken& stop);
@@ -70,6 +84,9 @@ class Session {
   void sendHello();
   void queueReport();
   void handle(std::string_view payload);
+  void onCommand(const protocol::Command& command);
+  // Moves the executor's progress and results into the outbox (registered only).
+  void takeCommandEvents();
   void onBye(const std::string& reason);
   void setRegistered(bool registered);
   std::chrono::milliseconds jittered(std::chrono::milliseconds base);
@@ -81,6 +98,10 @@ class Session {
   ReportSource& source_;
   SessionStats stats_;
   std::atomic<bool> report_now_{false};
+
+  commands::CommandExecutor* const executor_;
+  transport::Wakeup wakeup_;  // rung by the executor when it has something to send
+  MonoTime next_reoffer_{};
 
   std::unique_ptr<transport::DealerSocket> socket_;
   Outbox outbox_;

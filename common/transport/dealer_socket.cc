@@ -43,10 +43,10 @@ Status DealerSocket::send(std::string_view payload) {
   }
 }
 
-Result<std::optional<std::string>> DealerSocket::receive(std::chrono::milliseconds timeout) {
+Result<std::optional<std::string>> DealerSocket::receive(std::chrono::milliseconds timeout,
+                                                         const Wakeup* wakeup) {
   try {
-    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-    if (zmq::poll(&item, 1, timeout) == 0) return std::optional<std::string>();
+    if (!waitReadable(socket_, timeout, wakeup)) return std::optional<std::string>();
     zmq::message_t msg;
     if (!socket_.recv(msg, zmq::recv_flags::dontwait)) return std::optional<std::string>();
     std::string payload = msg.to_string();

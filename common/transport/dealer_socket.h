@@ -13,6 +13,7 @@
 #include <zmq.hpp>
 
 #include "common/status.h"
+#include "common/transport/wakeup.h"
 
 namespace noa::transport {
 
@@ -42,8 +43,10 @@ class DealerSocket {
   // Sends without blocking; ResourceExhausted when not connected or the queue is full.
   Status send(std::string_view payload);
 
-  // Waits up to `timeout` for one message; nullopt when none arrived.
-  Result<std::optional<std::string>> receive(std::chrono::milliseconds timeout);
+  // Waits up to `timeout` for one message; nullopt when none arrived, or at once when `wakeup`
+  // (optional) is notified.
+  Result<std::optional<std::string>> receive(std::chrono::milliseconds timeout,
+                                             const Wakeup* wakeup = nullptr);
 
  private:
   explicit DealerSocket(zmq::socket_t socket) : socket_(std::move(socket)) {}

@@ -32,10 +32,10 @@ Result<std::unique_ptr<RouterSocket>> RouterSocket::bind(zmq::context_t& context
   }
 }
 
-Result<std::optional<IncomingMessage>> RouterSocket::receive(std::chrono::milliseconds timeout) {
+Result<std::optional<IncomingMessage>> RouterSocket::receive(std::chrono::milliseconds timeout,
+                                                             const Wakeup* wakeup) {
   try {
-    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-    if (zmq::poll(&item, 1, timeout) == 0) return std::optional<IncomingMessage>();
+    if (!waitReadable(socket_, timeout, wakeup)) return std::optional<IncomingMessage>();
     zmq::message_t identity;
     if (!socket_.recv(identity, zmq::recv_flags::dontwait)) {
       return std::optional<IncomingMessage>();

@@ -14,6 +14,7 @@
 #include <zmq.hpp>
 
 #include "common/status.h"
+#include "common/transport/wakeup.h"
 
 namespace noa::transport {
 
@@ -48,8 +49,10 @@ class RouterSocket {
   static Result<std::unique_ptr<RouterSocket>> bind(zmq::context_t& context,
                                                     const RouterOptions& options);
 
-  // Waits up to `timeout` for one message; nullopt when none arrived.
-  Result<std::optional<IncomingMessage>> receive(std::chrono::milliseconds timeout);
+  // Waits up to `timeout` for one message; nullopt when none arrived, or at once when `wakeup`
+  // (optional) is notified.
+  Result<std::optional<IncomingMessage>> receive(std::chrono::milliseconds timeout,
+                                                 const Wakeup* wakeup = nullptr);
 
   // Sends without blocking. NotFound when the peer is not connected (EHOSTUNREACH),
   // ResourceExhausted when its queue is full (EAGAIN).

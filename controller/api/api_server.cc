@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "controller/api/auth/api_security_config.h"
 #include "controller/api/problem.h"
+#include "controller/commands/command_book.h"
 
 namespace noa::controller {
 namespace {
@@ -157,7 +158,8 @@ void ApiServer::installHandlers() {
 }
 
 void ApiServer::route(const httplib::Request& req, httplib::Response& res) {
-  const api::ApiContext context{state_, clock_, options_.authenticator.get(), limiter_.get()};
+  const api::ApiContext context{state_, clock_, options_.authenticator.get(), limiter_.get(),
+                                long_polls_.get()};
   api::Dispatched done = api::dispatchRequest(context, toApiRequest(req), options_.routes);
   writeResponse(done.response, res);
   metrics_.countRequest(routeOf(req, options_.routes), res.status);
@@ -226,6 +228,9 @@ Status ApiServer::start() {
     const size_t threads = options_.threads;
     server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   }
+  const size_t pool = options_.threads > 0 ? options_.threads : CPPHTTPLIB_THREAD_POOL_COUNT;
+  long_polls_ = std::make_unique<api::LongPollSlots>(
+      options_.max_long_polls > 0 ? options_.max_long_polls : std::max<size_t>(1, pool / 2));
   installHandlers();
 
   const std::string where = options_.host + ":" + std::to_string(options_.port);
@@ -264,6 +269,9 @@ void ApiServer::stop() {
   if (server_ == nullptr || !thread_.joinable()) return;
   // httplib's stop() does nothing until the listen loop runs; wait for it so join cannot hang.
   while (!listen_returned_ && !server_->is_running()) std::this_thread::yield();
+  // End the long-polls first: the pool is joined only when every handler has returned.
+  long_polls_->stop();
+  if (commands::CommandBook* book = state_.commands()) book->wakeWaiters();
   server_->stop();
   thread_.join();
 }

@@ -30,6 +30,7 @@
 #include "controller/api/audit_sink.h"
 #include "controller/api/auth/authenticator.h"
 #include "controller/api/auth/rate_limiter.h"
+#include "controller/api/long_poll_slots.h"
 #include "controller/api/routes.h"
 #include "controller/api/state_view.h"
 
@@ -52,6 +53,9 @@ struct ApiOptions {
   // Request line excluded (cpp-httplib caps it at 8 KiB itself).
   size_t max_header_bytes = 16 * 1024;
   size_t threads = 0;  // 0 = cpp-httplib's default pool size
+  // Requests that may long-poll (GET /v1/commands/{id}?wait=) at once, each holding a pool
+  // thread; more are answered at once. 0 = half the pool (at least 1).
+  size_t max_long_polls = 0;
   // Both set = HTTPS (TLS 1.2 or newer) with this PEM certificate (chain) and key.
   std::string tls_cert_file;
   std::string tls_key_file;
@@ -80,7 +84,8 @@ class ApiServer {
   // The bound port, valid after start().
   int port() const { return port_; }
   // Stops serving and joins the thread; safe to call more than once. Waits for requests in
-  // flight, at most about the read timeout (a client that stalls mid-request).
+  // flight, at most about the read timeout (a client that stalls mid-request); long-polls are
+  // ended at once, with the record as it is.
   void stop();
 
   api::ApiMetrics& metricsForTest() { return metrics_; }
@@ -98,7 +103,8 @@ class ApiServer {
   const ApiOptions options_;
   api::ApiMetrics metrics_;
   std::unique_ptr<api::RateLimiter> limiter_;
-  std::unique_ptr<httplib::Server> server_;  // created by start(): plain or TLS
+  std::unique_ptr<api::LongPollSlots> long_polls_;  // created by start()
+  std::unique_ptr<httplib::Server> server_;         // created by start(): plain or TLS
   std::thread thread_;
   std::atomic<bool> listen_returned_{false};
   int port_ = 0;

@@ -17,6 +17,7 @@
 namespace noa::controller::api {
 
 class Authenticator;
+class LongPollSlots;
 class RateLimiter;
 
 struct ApiRequest {
@@ -48,6 +49,8 @@ struct ApiContext {
   const Authenticator* authenticator = nullptr;
   // Null = mutating routes are not rate limited.
   RateLimiter* limiter = nullptr;
+  // Null = long-polls are neither bounded nor interrupted (handler tests without a server).
+  LongPollSlots* long_polls = nullptr;
 };
 
 inline constexpr const char* kJsonContentType = "application/json";

@@ -16,6 +16,8 @@ std::string_view statusTitle(int status) {
       return "Method Not Allowed";
     case 408:
       return "Request Timeout";
+    case 409:
+      return "Conflict";
     case 413:
       return "Payload Too Large";
     case 414:
@@ -51,6 +53,14 @@ ApiResponse problem(int status, std::string_view detail) {
 ApiResponse badParameter(std::string_view parameter, std::string_view detail) {
   nlohmann::json body = problemJson(400, detail);
   body["parameter"] = parameter;
+  ApiResponse res = jsonResponse(400, body);
+  res.content_type = kProblemContentType;
+  return res;
+}
+
+ApiResponse badField(std::string_view field, std::string_view detail) {
+  nlohmann::json body = problemJson(400, detail);
+  body["field"] = field;
   ApiResponse res = jsonResponse(400, body);
   res.content_type = kProblemContentType;
   return res;

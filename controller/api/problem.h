@@ -2,7 +2,8 @@
 
 // RFC 7807 problem details: every error the API returns is application/problem+json
 // {"type", "title", "status", "detail"}. We use type "about:blank" (so the title is the HTTP
-// status phrase) and add a "parameter" member when one query parameter is to blame.
+// status phrase) and add a "parameter" member when one query parameter is to blame, a "field"
+// member when one member of the request body is.
 
 #include <nlohmann/json.hpp>
 #include <string>
@@ -22,6 +23,8 @@ nlohmann::json problemJson(int status, std::string_view detail);
 ApiResponse problem(int status, std::string_view detail);
 // 400 naming the offending query parameter.
 ApiResponse badParameter(std::string_view parameter, std::string_view detail);
+// 400 naming the offending member of the JSON request body.
+ApiResponse badField(std::string_view field, std::string_view detail);
 // Maps a Status from the state (store) to 400 / 404 / 503 / 500.
 ApiResponse problemFromStatus(const Status& status);
 

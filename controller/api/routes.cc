@@ -6,6 +6,8 @@
 #include "controller/api/access.h"
 #include "controller/api/agents_handler.h"
 #include "controller/api/audit_handler.h"
+#include "controller/api/backups_handler.h"
+#include "controller/api/commands_handler.h"
 #include "controller/api/health_handler.h"
 #include "controller/api/keys_handler.h"
 #include "controller/api/metrics_handler.h"
@@ -36,6 +38,39 @@ constexpr std::array kRoutes = {
     Route{"POST", "/v1/keys/{id}/reject", Role::kAdmin, "Reject a pending key", &handleRejectKey},
     Route{"POST", "/v1/keys/{id}/revoke", Role::kAdmin, "Revoke a key and close its agent session",
           &handleRevokeKey},
+    Route{"GET", "/v1/commands", Role::kViewer,
+          "Commands, newest first, optionally filtered by state, service and agent",
+          &handleListCommands},
+    Route{"POST", "/v1/commands", Role::kOperator,
+          "Create a command for an agent, or for the agent in a role of a service",
+          &handleCreateCommand},
+    Route{"GET", "/v1/commands/{id}", Role::kViewer,
+          "One command; with wait=, answers as soon as it has finished", &handleGetCommand},
+    Route{"POST", "/v1/commands/{id}/cancel", Role::kOperator,
+          "Cancel a command (at once when not sent yet, else the agent is told)",
+          &handleCancelCommand},
+    // /v1/backups/status before /v1/backups/{id}, which would take "status" for an id.
+    Route{"GET", "/v1/backups", Role::kViewer,
+          "Backups in the catalog, newest first, optionally filtered by service, status and policy",
+          &handleListBackups},
+    Route{"GET", "/v1/backups/status", Role::kViewer,
+          "Per service: the newest backup against the RPO target and the last restore drill",
+          &handleBackupStatus},
+    Route{"GET", "/v1/backups/{id}", Role::kViewer, "One backup, with its verifications and drills",
+          &handleGetBackup},
+    Route{"POST", "/v1/backups", Role::kOperator,
+          "Take a backup of a service now (of one of its policies, or the default pg_dump)",
+          &handleCreateBackup},
+    Route{"POST", "/v1/backups/{id}/restore", Role::kOperator,
+          "Restore a backup into a named database", &handleRestoreBackup},
+    Route{"POST", "/v1/backups/{id}/verify", Role::kOperator,
+          "Verify a backup's artifact (checksum and contents) on the agent that holds it",
+          &handleVerifyBackup},
+    Route{"POST", "/v1/backups/{id}/pin", Role::kOperator,
+          "Pin a backup (retention never prunes it) or unpin it", &handlePinBackup},
+    Route{"POST", "/v1/backups/drills", Role::kOperator,
+          "Run a restore drill of a service now: its newest good backup into a scratch database",
+          &handleCreateDrill},
     Route{"GET", "/v1/audit", Role::kAdmin, "The audit log, newest first", &handleListAudit},
     Route{"GET", "/metrics", Role::kPublic, "Prometheus metrics of the controller", &handleMetrics},
 };

@@ -7,11 +7,14 @@ add_library(noa_api STATIC
   ${CMAKE_CURRENT_LIST_DIR}/api_server.cc
   ${CMAKE_CURRENT_LIST_DIR}/api_types.cc
   ${CMAKE_CURRENT_LIST_DIR}/audit_handler.cc
+  ${CMAKE_CURRENT_LIST_DIR}/backups_handler.cc
+  ${CMAKE_CURRENT_LIST_DIR}/commands_handler.cc
   ${CMAKE_CURRENT_LIST_DIR}/health_handler.cc
   ${CMAKE_CURRENT_LIST_DIR}/keys_handler.cc
   ${CMAKE_CURRENT_LIST_DIR}/metrics_handler.cc
   ${CMAKE_CURRENT_LIST_DIR}/problem.cc
   ${CMAKE_CURRENT_LIST_DIR}/query_params.cc
+  ${CMAKE_CURRENT_LIST_DIR}/request_body.cc
   ${CMAKE_CURRENT_LIST_DIR}/routes.cc
   ${CMAKE_CURRENT_LIST_DIR}/services_handler.cc
   ${CMAKE_CURRENT_LIST_DIR}/state_view.cc
@@ -27,4 +30,4 @@ add_library(noa_api STATIC
 )
 target_link_libraries(noa_api PUBLIC noa_common noa_registry PkgConfig::HTTPLIB
                       nlohmann_json::nlohmann_json prometheus-cpp::core OpenSSL::Crypto OpenSSL::SSL
-                      PRIVATE PkgConfig::JWT noa_security)
+                      PRIVATE PkgConfig::JWT noa_security noa_commands noa_backups)

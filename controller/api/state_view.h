@@ -16,6 +16,12 @@ namespace noa::controller {
 
 struct AuditRecord;  // controller/audit/audit_log.h
 class KeyRegistry;   // controller/security/key_registry.h
+namespace commands {
+class CommandBook;  // controller/commands/command_book.h
+}  // namespace commands
+namespace backups {
+class BackupCoordinator;  // controller/backups/backup_coordinator.h
+}  // namespace backups
 
 struct ControllerInfo {
   std::string controller_id;
@@ -44,6 +50,12 @@ class StateView {
   // Agent key enrollment; null when the agent channel runs without CURVE (--insecure-plaintext).
   // The registry is thread-safe; REST handlers change it.
   virtual KeyRegistry* keys() const { return nullptr; }
+  // The command channel; null where there is none (REST answers 503). The book is
+  // thread-safe; REST handlers create, cancel and wait on commands.
+  virtual commands::CommandBook* commands() const { return nullptr; }
+  // Backups: the catalog, the policy's schedules and the operator's backup actions; null when
+  // the controller runs without them. Thread-safe.
+  virtual backups::BackupCoordinator* backups() const { return nullptr; }
 };
 
 }  // namespace noa::controller

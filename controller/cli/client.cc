@@ -8,15 +8,18 @@
 namespace noa::cli {
 namespace {
 
-std::string describe(httplib::Error error, std::chrono::milliseconds timeout) {
-  const std::string after = " within " + std::to_string(timeout.count()) + "ms";
+std::string describe(httplib::Error error, std::chrono::milliseconds connect_timeout,
+                     std::chrono::milliseconds read_timeout) {
+  auto within = [](std::chrono::milliseconds t) {
+    return " within " + std::to_string(t.count()) + "ms";
+  };
   switch (error) {
     case httplib::Error::Connection:
       return "connection failed";
     case httplib::Error::ConnectionTimeout:
-      return "no connection" + after;
+      return "no connection" + within(connect_timeout);
     case httplib::Error::Read:
-      return "no answer" + after;
+      return "no answer" + within(read_timeout);
     case httplib::Error::Write:
       return "cannot send the request";
     case httplib::Error::SSLConnection:
@@ -103,20 +106,26 @@ std::string urlEncode(std::string_view text) {
 }
 
 Result<HttpReply> ControllerClient::get(const std::string& target) const {
-  return send("GET", target, "");
+  return send("GET", target, "", timeout_);
 }
 
 Result<HttpReply> ControllerClient::post(const std::string& target,
                                          const std::string& json_body) const {
-  return send("POST", target, json_body);
+  return send("POST", target, json_body, timeout_);
+}
+
+Result<HttpReply> ControllerClient::longPoll(const std::string& target,
+                                             std::chrono::milliseconds wait) const {
+  return send("GET", target, "", timeout_ + wait);
 }
 
 Result<HttpReply> ControllerClient::send(const std::string& method, const std::string& target,
-                                         const std::string& body) const {
+                                         const std::string& body,
+                                         std::chrono::milliseconds read_timeout) const {
   httplib::Client client(url_.origin());
   if (!client.is_valid()) return Status::InvalidArgument("cannot use controller URL " + url_.text);
   client.set_connection_timeout(timeout_);
-  client.set_read_timeout(timeout_);
+  client.set_read_timeout(read_timeout);
   client.set_write_timeout(timeout_);
   if (url_.scheme == "https") {
     client.enable_server_certificate_verification(true);
@@ -131,7 +140,7 @@ Result<HttpReply> ControllerClient::send(const std::string& method, const std::s
                               : client.Get(path.c_str(), headers);
   if (!res) {
     return Status::Unavailable("cannot reach the controller at " + url_.text + " (" +
-                               describe(res.error(), timeout_) + ")");
+                               describe(res.error(), timeout_, read_timeout) + ")");
   }
   return HttpReply{res->status, res->body, res->get_header_value("Content-Type")};
 }

@@ -53,12 +53,14 @@ class ControllerClient {
   Result<HttpReply> get(const std::string& target) const;
   // POST with a JSON body ("" sends no body), otherwise as get().
   Result<HttpReply> post(const std::string& target, const std::string& json_body) const;
+  // A GET the server may hold for up to `wait` (a long-poll): read timeout = timeout + wait.
+  Result<HttpReply> longPoll(const std::string& target, std::chrono::milliseconds wait) const;
 
   const ControllerUrl& url() const { return url_; }
 
  private:
   Result<HttpReply> send(const std::string& method, const std::string& target,
-                         const std::string& body) const;
+                         const std::string& body, std::chrono::milliseconds read_timeout) const;
 
   ControllerUrl url_;
   std::chrono::milliseconds timeout_;

@@ -14,6 +14,7 @@
 #include "controller/cli/admin_tables.h"
 #include "controller/cli/cli_config.h"
 #include "controller/cli/client.h"
+#include "controller/cli/runner.h"
 #include "controller/cli/tables.h"
 
 namespace noa::cli {
@@ -47,6 +48,21 @@ constexpr CommandSpec kCommands[] = {
      "(admin)"},
     {"audit", "audit [--since T] [--limit N] [--actor A]", 0, 0,
      "changes made through the REST API: who, what, when, result (admin; T, N: as for history)"},
+    {"run",
+     "run ACTION (--service S [--role R] | --agent A) [--param K=V]... [--params-json J]\n"
+     "      [--timeout D] [--wait]",
+     1, 1,
+     "run an action on an agent (operator): the one agent of service S (in role R), or agent A.\n"
+     "      --param values that read as a number or true/false are sent as such, others as\n"
+     "      strings (quote to keep one: --param 'code=\"007\"'); --params-json adds an object.\n"
+     "      --timeout after 'run' is the command's (default 1h). Prints the command; --wait\n"
+     "      follows it to its end (progress on stderr) and exits 5 unless it succeeded"},
+    {"commands", "commands [--state S] [--service S] [--agent A] [--limit N]", 0, 0,
+     "commands, newest first (S: pending, sent, acked, running, succeeded, failed, timed_out,\n"
+     "      cancelled; N: 1..1000, default 100)"},
+    {"command", "command ID", 1, 1, "one command: target, params, state history, progress, result"},
+    {"cancel", "cancel ID", 1, 1,
+     "cancel a command (operator): at once when not sent yet, else the agent is told"},
 };
 
 const CommandSpec* findCommand(const std::string& name) {
@@ -62,7 +78,8 @@ po::options_description globalFlags() {
                      "REST URL of noa-controller (also NOA_CONTROLLER_URL)")(
       "output,o", po::value<std::string>()->default_value("table"), "table | json")(
       "timeout", po::value<std::string>()->default_value("5s"),
-      "connect and read timeout (e.g. 500ms, 5s)")(
+      "connect and read timeout of each request (e.g. 500ms, 5s); with 'run', give it before\n"
+      "the command (after it, --timeout is the command's own)")(
       "token-file", po::value<std::string>(),
       "file holding the bearer token (else NOA_TOKEN, else the config file's token_file)")(
       "ca-file", po::value<std::string>(),
@@ -91,6 +108,7 @@ po::options_description commandFlags(const std::string& command) {
       desc.add_options()("actor", po::value<std::string>(), "only this actor's changes");
     }
   }
+  addCommandChannelFlags(command, desc);
   return desc;
 }
 
@@ -108,17 +126,10 @@ std::string usage() {
          "config file. The bearer token is never a flag (argv is visible in ps): it is read from\n"
          "--token-file (NOA_TOKEN_FILE), else NOA_TOKEN, else the config file's token_file.\n"
          "Exit codes: 0 ok, 1 usage error, 2 controller unreachable, 3 HTTP error (401/403\n"
-         "included) or degraded controller, 4 unreadable response.\n";
+         "included) or degraded controller, 4 unreadable response, 5 command did not succeed\n"
+         "(run --wait: it failed, timed out or was cancelled).\n";
   return out.str();
 }
-
-struct Invocation {
-  std::string command;
-  std::vector<std::string> positionals;
-  po::variables_map global;
-  po::variables_map local;
-  CommonFlags common;
-};
 
 bool takesValue(const po::options_description& desc, const std::string& name) {
   const po::option_description* option = desc.find_nothrow(name, false);
@@ -143,7 +154,10 @@ Status parseInvocation(int argc, const char* const* argv, Invocation& inv) {
         // Short flags: -h and -o.
         name = name == "h" ? "help" : name == "o" ? "output" : name;
       }
-      const bool is_global = global.find_nothrow(name, false) != nullptr;
+      // A flag after the command that the command defines is the command's (run's --timeout);
+      // any other global flag may come before or after the command.
+      const bool is_local = !inv.command.empty() && local.find_nothrow(name, false) != nullptr;
+      const bool is_global = !is_local && global.find_nothrow(name, false) != nullptr;
       const po::options_description& owner = is_global ? global : local;
       std::vector<std::string>& args = is_global || inv.command.empty() ? global_args : local_args;
       if (name == "controller") controller_on_command_line = true;
@@ -207,196 +221,184 @@ Status parseInvocation(int argc, const char* const* argv, Invocation& inv) {
     if (spec.positionals == 1) count = "one argument";
     return Status::InvalidArgument("'" + inv.command + "' takes " + count + ": " + spec.synopsis);
   }
+  if (inv.command == "run") {
+    if (Result<json> body = newCommandBody(inv); !body.ok()) return body.status();
+  }
   return Status::Ok();
 }
 
-// Adds "name=value" to a query string when the flag was given.
+}  // namespace
+
 void addQuery(std::string& target, const po::variables_map& vm, const char* name) {
   if (!vm.count(name)) return;
   target += target.find('?') == std::string::npos ? '?' : '&';
   target += std::string(name) + "=" + urlEncode(vm[name].as<std::string>());
 }
 
-class Runner {
- public:
-  Runner(const Invocation& inv, ControllerClient client, bool json_output, std::ostream& out,
-         std::ostream& err, int64_t now_ms)
-      : inv_(inv),
-        client_(std::move(client)),
-        json_output_(json_output),
-        out_(out),
-        err_(err),
-        now_ms_(now_ms) {}
-
-  int run() {
-    const std::string& c = inv_.command;
-    if (c == "status") return status();
-    if (c == "agents") {
-      std::string target = "/v1/agents";
-      addQuery(target, inv_.local, "service");
-      addQuery(target, inv_.local, "state");
-      return show(target, [this](const json& b) { return renderAgents(b, now_ms_); });
-    }
-    if (c == "agent") {
-      return show("/v1/agents/" + urlEncode(inv_.positionals[0]),
-                  [this](const json& b) { return renderAgent(b, now_ms_); });
-    }
-    if (c == "services") return show("/v1/services", renderServices);
-    if (c == "service") {
-      return show("/v1/services/" + urlEncode(inv_.positionals[0]), renderService);
-    }
-    if (c == "top") return show("/v1/services", renderTop);
-    if (c == "keys") return keys();
-    if (c == "audit") {
-      std::string target = "/v1/audit";
-      addQuery(target, inv_.local, "since");
-      addQuery(target, inv_.local, "limit");
-      addQuery(target, inv_.local, "actor");
-      return show(target, renderAudit);
-    }
-    std::string target = "/v1/agents/" + urlEncode(inv_.positionals[0]);
-    if (c == "metric") {
-      target += "/metrics?name=" + urlEncode(inv_.positionals[1]);
-    } else {
-      target += "/history";
-    }
+int Runner::run() {
+  const std::string& c = inv_.command;
+  if (c == "status") return status();
+  if (c == "agents") {
+    std::string target = "/v1/agents";
+    addQuery(target, inv_.local, "service");
+    addQuery(target, inv_.local, "state");
+    return show(target, [this](const json& b) { return renderAgents(b, now_ms_); });
+  }
+  if (c == "agent") {
+    return show("/v1/agents/" + urlEncode(inv_.positionals[0]),
+                [this](const json& b) { return renderAgent(b, now_ms_); });
+  }
+  if (c == "services") return show("/v1/services", renderServices);
+  if (c == "service") {
+    return show("/v1/services/" + urlEncode(inv_.positionals[0]), renderService);
+  }
+  if (c == "top") return show("/v1/services", renderTop);
+  if (c == "keys") return keys();
+  if (c == "audit") {
+    std::string target = "/v1/audit";
     addQuery(target, inv_.local, "since");
     addQuery(target, inv_.local, "limit");
-    return show(target, c == "metric" ? Renderer(renderMetricSeries) : Renderer(renderHistory));
+    addQuery(target, inv_.local, "actor");
+    return show(target, renderAudit);
   }
-
- private:
-  using Renderer = std::function<Result<std::string>(const json&)>;
-
-  int keys() {
-    const std::string& action = inv_.positionals[0];
-    if (action == "list") {
-      return show("/v1/keys", [this](const json& b) { return renderKeys(b, now_ms_); });
-    }
-    std::string body;
-    if (inv_.local.count("agent")) {
-      body = json({{"agent_id", inv_.local["agent"].as<std::string>()}}).dump();
-    }
-    const std::string target = "/v1/keys/" + urlEncode(inv_.positionals[1]) + "/" + action;
-    json reply;
-    int http_status = 0;
-    if (int code = fetch(target, reply, http_status, {}, &body); code != kExitOk) return code;
-    return print(reply, [this](const json& b) { return renderKey(b, now_ms_); });
+  if (c == "run") return runAction();
+  if (c == "commands") return listCommands();
+  if (c == "command") return showCommand();
+  if (c == "cancel") return cancelCommand();
+  std::string target = "/v1/agents/" + urlEncode(inv_.positionals[0]);
+  if (c == "metric") {
+    target += "/metrics?name=" + urlEncode(inv_.positionals[1]);
+  } else {
+    target += "/history";
   }
+  addQuery(target, inv_.local, "since");
+  addQuery(target, inv_.local, "limit");
+  return show(target, c == "metric" ? Renderer(renderMetricSeries) : Renderer(renderHistory));
+}
 
-  // GETs `target` (POSTs `post_body` when given); on success leaves the parsed body in `body`
-  // and returns kExitOk. Statuses in `accepted` (besides 2xx) count as success when their body
-  // is JSON.
-  int fetch(const std::string& target, json& body, int& http_status,
-            std::initializer_list<int> accepted = {}, const std::string* post_body = nullptr) {
-    Result<HttpReply> reply =
-        post_body != nullptr ? client_.post(target, *post_body) : client_.get(target);
-    if (!reply.ok()) {
-      err_ << "noactl: " << reply.status().message() << "\n";
-      return reply.status().code() == StatusCode::kUnavailable ? kExitUnreachable : kExitUsage;
-    }
-    http_status = reply->status;
-    body = json::parse(reply->body, nullptr, false);
-    const bool ok_status =
-        (http_status >= 200 && http_status < 300) ||
-        std::find(accepted.begin(), accepted.end(), http_status) != accepted.end();
-    if (!ok_status) {
-      const std::string url = client_.url().text + target;
-      if (http_status == 401 || http_status == 403) {
-        err_ << "noactl: " << (http_status == 401 ? "not authorized" : "forbidden") << " ("
-             << http_status << ")";
-        if (body.is_object() && body.contains("detail")) err_ << ": " << textOf(body, "detail");
-        err_ << (http_status == 401 ? "; set NOA_TOKEN or --token-file (or token_file in the "
-                                      "config file)\n"
-                                    : "; ask for a token with a higher role\n");
-        return kExitHttpError;
-      }
-      if (body.is_object() && body.contains("title")) {
-        err_ << "noactl: " << textOf(body, "title");
-        if (body.contains("detail")) err_ << ": " << textOf(body, "detail");
-        err_ << " (HTTP " << http_status << " from " << url << ")\n";
-      } else {
-        err_ << "noactl: HTTP " << http_status << " from " << url << "\n";
-      }
+int Runner::keys() {
+  const std::string& action = inv_.positionals[0];
+  if (action == "list") {
+    return show("/v1/keys", [this](const json& b) { return renderKeys(b, now_ms_); });
+  }
+  std::string body;
+  if (inv_.local.count("agent")) {
+    body = json({{"agent_id", inv_.local["agent"].as<std::string>()}}).dump();
+  }
+  const std::string target = "/v1/keys/" + urlEncode(inv_.positionals[1]) + "/" + action;
+  json reply;
+  int http_status = 0;
+  if (int code = fetch(target, reply, http_status, {}, &body); code != kExitOk) return code;
+  return print(reply, [this](const json& b) { return renderKey(b, now_ms_); });
+}
+
+int Runner::fetch(const std::string& target, json& body, int& http_status,
+                  std::initializer_list<int> accepted, const std::string* post_body) {
+  return checkReply(post_body != nullptr ? client_.post(target, *post_body) : client_.get(target),
+                    target, body, http_status, accepted);
+}
+
+int Runner::checkReply(const Result<HttpReply>& reply, const std::string& target, json& body,
+                       int& http_status, std::initializer_list<int> accepted) {
+  if (!reply.ok()) {
+    err_ << "noactl: " << reply.status().message() << "\n";
+    return reply.status().code() == StatusCode::kUnavailable ? kExitUnreachable : kExitUsage;
+  }
+  http_status = reply->status;
+  body = json::parse(reply->body, nullptr, false);
+  const bool ok_status = (http_status >= 200 && http_status < 300) ||
+                         std::find(accepted.begin(), accepted.end(), http_status) != accepted.end();
+  if (!ok_status) {
+    const std::string url = client_.url().text + target;
+    if (http_status == 401 || http_status == 403) {
+      err_ << "noactl: " << (http_status == 401 ? "not authorized" : "forbidden") << " ("
+           << http_status << ")";
+      if (body.is_object() && body.contains("detail")) err_ << ": " << textOf(body, "detail");
+      err_ << (http_status == 401 ? "; set NOA_TOKEN or --token-file (or token_file in the "
+                                    "config file)\n"
+                                  : "; ask for a token with a higher role\n");
       return kExitHttpError;
     }
-    if (body.is_discarded()) {
-      err_ << "noactl: bad response from " << client_.url().text << target << ": not JSON\n";
-      return kExitBadResponse;
+    if (body.is_object() && body.contains("title")) {
+      err_ << "noactl: " << textOf(body, "title");
+      if (body.contains("detail")) err_ << ": " << textOf(body, "detail");
+      err_ << " (HTTP " << http_status << " from " << url << ")\n";
+    } else {
+      err_ << "noactl: HTTP " << http_status << " from " << url << "\n";
     }
+    return kExitHttpError;
+  }
+  if (body.is_discarded()) {
+    err_ << "noactl: bad response from " << client_.url().text << target << ": not JSON\n";
+    return kExitBadResponse;
+  }
+  return kExitOk;
+}
+
+int Runner::print(const json& body, const Renderer& render) {
+  if (json_output_) {
+    out_ << body.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
     return kExitOk;
   }
-
-  int print(const json& body, const Renderer& render) {
-    if (json_output_) {
-      out_ << body.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
-      return kExitOk;
-    }
-    Result<std::string> text = Status::Internal("not rendered");
-    try {
-      text = render(body);
-    } catch (const json::exception& e) {
-      text = Status::InvalidArgument(e.what());
-    }
-    if (!text.ok()) {
-      err_ << "noactl: bad response from " << client_.url().text << ": " << text.status().message()
-           << "\n";
-      return kExitBadResponse;
-    }
-    out_ << *text;
-    return kExitOk;
+  Result<std::string> text = Status::Internal("not rendered");
+  try {
+    text = render(body);
+  } catch (const json::exception& e) {
+    text = Status::InvalidArgument(e.what());
   }
-
-  int show(const std::string& target, const Renderer& render) {
-    json body;
-    int http_status = 0;
-    if (int code = fetch(target, body, http_status); code != kExitOk) return code;
-    return print(body, render);
+  if (!text.ok()) {
+    err_ << "noactl: bad response from " << client_.url().text << ": " << text.status().message()
+         << "\n";
+    return kExitBadResponse;
   }
+  out_ << *text;
+  return kExitOk;
+}
 
-  // A degraded controller answers 503 with the full health body: show it, then fail.
-  int status() {
-    json body;
-    int http_status = 0;
-    if (int code = fetch("/v1/health", body, http_status, {503}); code != kExitOk) return code;
-    if (int code = print(body, [this](const json& b) { return renderStatus(b, now_ms_); });
+int Runner::show(const std::string& target, const Renderer& render) {
+  json body;
+  int http_status = 0;
+  if (int code = fetch(target, body, http_status); code != kExitOk) return code;
+  return print(body, render);
+}
+
+// A degraded controller answers 503 with the full health body: show it, then fail.
+int Runner::status() {
+  json body;
+  int http_status = 0;
+  if (int code = fetch("/v1/health", body, http_status, {503}); code != kExitOk) return code;
+  if (int code = print(body, [this](const json& b) { return renderStatus(b, now_ms_); });
+      code != kExitOk) {
+    return code;
+  }
+  // An operator's first look: the controller, then every agent (the JSON stays the health
+  // resource alone, so scripts get one document).
+  if (!json_output_) {
+    out_ << "\n";
+    if (int code = show("/v1/agents", [this](const json& b) { return renderAgents(b, now_ms_); });
         code != kExitOk) {
       return code;
     }
-    // An operator's first look: the controller, then every agent (the JSON stays the health
-    // resource alone, so scripts get one document).
-    if (!json_output_) {
-      out_ << "\n";
-      if (int code = show("/v1/agents", [this](const json& b) { return renderAgents(b, now_ms_); });
-          code != kExitOk) {
-        return code;
-      }
-    }
-    if (http_status == 503) {
-      std::string why = "the controller is degraded";
-      if (body.is_object() && body.contains("store") && body["store"].is_object() &&
-          body["store"].contains("error")) {
-        why += ": store " + textOf(body["store"], "error");
-      }
-      err_ << "noactl: " << why << "\n";
-      return kExitHttpError;
-    }
-    return kExitOk;
   }
-
-  static std::string textOf(const json& object, const char* key) {
-    const json& value = object[key];
-    return value.is_string() ? value.get<std::string>()
-                             : value.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (http_status == 503) {
+    std::string why = "the controller is degraded";
+    if (body.is_object() && body.contains("store") && body["store"].is_object() &&
+        body["store"].contains("error")) {
+      why += ": store " + textOf(body["store"], "error");
+    }
+    err_ << "noactl: " << why << "\n";
+    return kExitHttpError;
   }
+  return kExitOk;
+}
 
-  const Invocation& inv_;
-  ControllerClient client_;
-  bool json_output_;
-  std::ostream& out_;
-  std::ostream& err_;
-  int64_t now_ms_;
-};
+std::string Runner::textOf(const json& object, const char* key) {
+  const json& value = object[key];
+  return value.is_string() ? value.get<std::string>()
+                           : value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+namespace {
 
 int usageError(std::ostream& err, const std::string& reason) {
   err << "noactl: " << reason << "\n"
@@ -404,7 +406,12 @@ int usageError(std::ostream& err, const std::string& reason) {
          "commands: status | agents [--service S] [--state S] | agent ID | services |\n"
          "          service NAME | top | history ID [--since T] [--limit N] |\n"
          "          metric ID NAME [--since T] [--limit N] | keys list |\n"
-         "          keys accept|reject|revoke KEY-ID [--agent ID] | audit [--since T] [--limit N]\n"
+         "          keys accept|reject|revoke KEY-ID [--agent ID] |\n"
+         "          audit [--since T] [--limit N] |\n"
+         "          run ACTION (--service S [--role R] | --agent A) [--param K=V]...\n"
+         "              [--params-json J] [--timeout D] [--wait] |\n"
+         "          commands [--state S] [--service S] [--agent A] [--limit N] | command ID |\n"
+         "          cancel ID\n"
          "Run 'noactl --help' for details.\n";
   return kExitUsage;
 }

@@ -6,7 +6,8 @@
 //   noactl [--controller URL] [--output table|json] [--timeout 5s] COMMAND [ARGS]
 //
 // Exit codes: 0 ok, 1 usage error, 2 controller unreachable, 3 HTTP error (or a degraded
-// controller for `status`), 4 a response noactl cannot read.
+// controller for `status`), 4 a response noactl cannot read, 5 a command that did not succeed
+// (`run --wait`: it failed, timed out or was cancelled).
 
 #include <iosfwd>
 
@@ -20,6 +21,7 @@ enum ExitCode : int {
   kExitUnreachable = 2,
   kExitHttpError = 3,
   kExitBadResponse = 4,
+  kExitCommandFailed = 5,
 };
 
 inline constexpr const char* kDefaultControllerUrl = "http://127.0.0.1:7700";

@@ -3,6 +3,8 @@ add_library(noa_cli STATIC
   ${CMAKE_CURRENT_LIST_DIR}/admin_tables.cc
   ${CMAKE_CURRENT_LIST_DIR}/cli_config.cc
   ${CMAKE_CURRENT_LIST_DIR}/client.cc
+  ${CMAKE_CURRENT_LIST_DIR}/command_tables.cc
+  ${CMAKE_CURRENT_LIST_DIR}/command_verbs.cc
   ${CMAKE_CURRENT_LIST_DIR}/commands.cc
   ${CMAKE_CURRENT_LIST_DIR}/tables.cc
 )

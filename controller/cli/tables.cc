@@ -143,6 +143,11 @@ std::string formatAge(const json& timestamp, int64_t now_ms) {
   return formatSeconds(age_ms / 1000) + " ago";
 }
 
+std::string formatRelativeMs(int64_t ts_ms, int64_t now_ms) {
+  if (ts_ms > now_ms) return "in " + formatSeconds((ts_ms - now_ms) / 1000);
+  return formatSeconds((now_ms - ts_ms) / 1000) + " ago";
+}
+
 Result<std::string> renderStatus(const json& health, int64_t now_ms) {
   NOA_RETURN_IF_ERROR(expectObject(health, "a health object"));
   const json& store = member(health, "store");

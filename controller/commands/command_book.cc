@@ -68,6 +68,7 @@ Status CommandBook::storeLocked(const std::vector<CommandRecord>& records, bool 
   for (const auto& r : records) batch.put(Family::kCommands, r.id, encodeCommandRecord(r));
   NOA_RETURN_IF_ERROR(store_.commit(batch, sync));
   for (const auto& r : records) indexLocked(r);
+  changed_.notify_all();
   return Status::Ok();
 }
 
@@ -111,6 +112,7 @@ Result<CommandRecord> CommandBook::create(const NewCommand& request) {
   record.deadline_ms = request.deadline_ms;
   record.created_ms = now;
   record.created_by = request.created_by;
+  record.origin = request.origin;
   record.history.push_back({CommandState::kPending, now, "created by " + request.created_by});
   // Refuse here what could never be sent, rather than at delivery time.
   NOA_ASSIGN_OR_RETURN(protocol::Command wire, toWire(record, false));
@@ -170,6 +172,27 @@ std::vector<CommandRecord> CommandBook::list(const CommandFilter& filter) const 
     out.push_back(r);
   }
   return out;
+}
+
+std::optional<CommandRecord> CommandBook::waitUntilFinished(
+    const std::string& id, Millis timeout, const std::atomic<bool>* abandon) const {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  std::unique_lock lock(mu_);
+  auto it = commands_.find(id);
+  // The predicate runs under mu_, so a change committed between two checks cannot be missed.
+  changed_.wait_until(lock, until, [&] {
+    it = commands_.find(id);
+    return it == commands_.end() || isTerminal(it->second.state) ||
+           (abandon != nullptr && abandon->load());
+  });
+  if (it == commands_.end()) return std::nullopt;
+  return it->second;
+}
+
+void CommandBook::wakeWaiters() const {
+  // Taking the lock orders this after a waiter's last check of its flag: no lost wake-up.
+  std::lock_guard lock(mu_);
+  changed_.notify_all();
 }
 
 void CommandBook::agentConnected(const std::string& agent_id) {
@@ -385,6 +408,7 @@ Result<size_t> CommandBook::pruneFinished(int64_t cutoff_ms) {
   if (ids.empty()) return size_t{0};
   NOA_RETURN_IF_ERROR(store_.commit(batch, /*sync=*/false));
   for (const auto& id : ids) commands_.erase(id);
+  changed_.notify_all();  // a waiter on a pruned command returns (nullopt) at once
   return ids.size();
 }
 

@@ -23,6 +23,8 @@
 // Thread-safe: REST threads create/cancel/read, the ingest thread delivers and applies agent
 // messages. One mutex covers the index and the commit, so transitions never interleave.
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -62,6 +64,7 @@ struct NewCommand {
   nlohmann::json params = nlohmann::json::object();
   int64_t deadline_ms = 0;  // unix ms; 0 = none
   std::string created_by;
+  std::string origin;  // see CommandRecord::origin
 };
 
 struct CommandFilter {
@@ -117,6 +120,17 @@ class CommandBook {
   // Newest first.
   std::vector<CommandRecord> list(const CommandFilter& filter) const;
 
+  // Long-poll support (REST `GET /v1/commands/{id}?wait=`): blocks until the command is
+  // terminal, `timeout` passed or `*abandon` is true, then returns the record as it is then;
+  // nullopt for an unknown id (or one pruned meanwhile). Woken by every stored change, so it
+  // returns as soon as the result is committed. The timeout is real (steady clock) time: the
+  // injected clock only stamps records. Whoever sets `abandon` calls wakeWaiters() after.
+  // REQUIRES: every waiter has returned before the book is destroyed.
+  std::optional<CommandRecord> waitUntilFinished(const std::string& id, Millis timeout,
+                                                 const std::atomic<bool>* abandon = nullptr) const;
+  // Makes every waiter re-check its `abandon` flag (a REST server that is stopping).
+  void wakeWaiters() const;
+
   // ---- ingest thread ----
 
   // The agent said hello (a new session): every unfinished command of it is due again.
@@ -156,7 +170,7 @@ class CommandBook {
 
   int64_t nowMs() const { return toUnixMillis(clock_.wallNow()); }
   std::string newIdLocked(int64_t now_ms);
-  // Commits `records` (sync) and, only then, puts them in the index.
+  // Commits `records` (sync) and, only then, puts them in the index and wakes the waiters.
   Status storeLocked(const std::vector<CommandRecord>& records, bool sync);
   void indexLocked(const CommandRecord& record);
   bool dueLocked(const CommandRecord& r, int64_t now_ms, bool reconnected, bool& cancel) const;
@@ -177,6 +191,8 @@ class CommandBook {
   uint32_t id_counter_ = 0;
   CommandBookStats stats_;
   std::function<void()> wakeup_;
+  // Notified (under mu_) whenever records change: waitUntilFinished() sleeps on it.
+  mutable std::condition_variable changed_;
 };
 
 }  // namespace noa::controller::commands

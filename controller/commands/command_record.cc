@@ -1,5 +1,7 @@
 #include "controller/commands/command_record.h"
 
+#include "controller/store/json_record.h"
+
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -15,59 +17,7 @@ constexpr int kRecordVersion = 1;
 
 using nlohmann::json;
 
-// Readers in the store's style: a missing optional key keeps the default, a present key of the
-// wrong type is an error naming it.
-class Fields {
- public:
-  explicit Fields(const json& j, std::string path) : j_(j), path_(std::move(path)) {}
-
-  Status str(const char* key, std::string& out, bool required = false) const {
-    const json* v = find(key);
-    if (v == nullptr) return missing(key, required);
-    if (!v->is_string()) return wrong(key, "string");
-    out = v->get<std::string>();
-    return Status::Ok();
-  }
-  template <class Int>
-  Status integer(const char* key, Int& out, bool required = false) const {
-    const json* v = find(key);
-    if (v == nullptr) return missing(key, required);
-    if (!v->is_number_integer()) return wrong(key, "integer");
-    out = v->get<Int>();
-    return Status::Ok();
-  }
-  Status boolean(const char* key, bool& out) const {
-    const json* v = find(key);
-    if (v == nullptr) return Status::Ok();
-    if (!v->is_boolean()) return wrong(key, "boolean");
-    out = v->get<bool>();
-    return Status::Ok();
-  }
-  Status state(const char* key, CommandState& out, bool required = false) const {
-    std::string name;
-    NOA_RETURN_IF_ERROR(str(key, name, required));
-    if (name.empty() && !required) return Status::Ok();
-    auto parsed = parseCommandState(name);
-    if (!parsed)
-      return Status::InvalidArgument(path_ + "." + key + ": unknown state '" + name + "'");
-    out = *parsed;
-    return Status::Ok();
-  }
-  const json* find(const char* key) const {
-    auto it = j_.find(key);
-    return it == j_.end() || it->is_null() ? nullptr : &*it;
-  }
-  Status missing(const char* key, bool required) const {
-    return required ? Status::InvalidArgument(path_ + "." + key + ": required") : Status::Ok();
-  }
-  Status wrong(const char* key, const char* expected) const {
-    return Status::InvalidArgument(path_ + "." + key + ": expected " + expected);
-  }
-
- private:
-  const json& j_;
-  std::string path_;
-};
+using Fields = JsonFields;
 
 }  // namespace
 
@@ -109,6 +59,7 @@ json commandToJson(const CommandRecord& r) {
     history.push_back(std::move(item));
   }
   j["history"] = std::move(history);
+  if (!r.origin.empty()) j["origin"] = r.origin;
   if (r.progress) {
     j["progress"] = {{"phase", r.progress->phase},
                      {"bytes_done", r.progress->bytes_done},
@@ -139,7 +90,8 @@ Result<CommandRecord> commandFromJson(const json& j) {
   NOA_RETURN_IF_ERROR(f.integer("deadline_ms", r.deadline_ms));
   NOA_RETURN_IF_ERROR(f.integer("created_ms", r.created_ms));
   NOA_RETURN_IF_ERROR(f.str("created_by", r.created_by));
-  NOA_RETURN_IF_ERROR(f.state("state", r.state, true));
+  NOA_RETURN_IF_ERROR(f.str("origin", r.origin));
+  NOA_RETURN_IF_ERROR(f.name("state", r.state, parseCommandState, "state", true));
   NOA_RETURN_IF_ERROR(f.integer("attempts", r.attempts));
   NOA_RETURN_IF_ERROR(f.integer("last_sent_ms", r.last_sent_ms));
   NOA_RETURN_IF_ERROR(f.boolean("cancel_requested", r.cancel_requested));
@@ -151,7 +103,7 @@ Result<CommandRecord> commandFromJson(const json& j) {
       if (!item.is_object()) return Status::InvalidArgument("command.history: expected objects");
       Fields hf(item, "command.history[" + std::to_string(i) + "]");
       CommandHistoryItem out;
-      NOA_RETURN_IF_ERROR(hf.state("state", out.state, true));
+      NOA_RETURN_IF_ERROR(hf.name("state", out.state, parseCommandState, "state", true));
       NOA_RETURN_IF_ERROR(hf.integer("ts_ms", out.ts_ms));
       NOA_RETURN_IF_ERROR(hf.str("detail", out.detail));
       r.history.push_back(std::move(out));
@@ -186,25 +138,11 @@ Result<CommandRecord> commandFromJson(const json& j) {
 }
 
 std::string encodeCommandRecord(const CommandRecord& record) {
-  json j = commandToJson(record);
-  j["rv"] = kRecordVersion;
-  const std::vector<uint8_t> bytes = json::to_msgpack(j);
-  return std::string(bytes.begin(), bytes.end());
+  return encodeJsonRecord(commandToJson(record), kRecordVersion);
 }
 
 Result<CommandRecord> decodeCommandRecord(std::string_view bytes) {
-  json j = json::from_msgpack(bytes.begin(), bytes.end(), /*strict=*/true,
-                              /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Status::Corruption("command record: not MessagePack");
-  if (!j.is_object()) return Status::Corruption("command record: expected a map");
-  auto rv = j.find("rv");
-  if (rv == j.end() || !rv->is_number_integer()) {
-    return Status::Corruption("command record: record.rv: required integer");
-  }
-  if (rv->get<int64_t>() > kRecordVersion) {
-    return Status::Corruption("command record: version " + std::to_string(rv->get<int64_t>()) +
-                              " is newer than this binary's " + std::to_string(kRecordVersion));
-  }
+  NOA_ASSIGN_OR_RETURN(json j, decodeJsonRecord(bytes, "command record", kRecordVersion));
   auto record = commandFromJson(j);
   if (!record.ok()) return Status::Corruption("command record: " + record.status().message());
   return std::move(record).value();

@@ -70,6 +70,11 @@ struct CommandRecord {
   int64_t deadline_ms = 0;  // unix ms; 0 = none
   int64_t created_ms = 0;
   std::string created_by;
+  // What the controller asked it for, when a policy did ("backup:postgres/nightly",
+  // "drill:postgres", "retention:postgres/nightly", "verify:bk-...", "restore:bk-..."): how the
+  // backup coordinator knows, also after a restart, what a finished command means. "" = a
+  // person's command.
+  std::string origin;
   CommandState state = CommandState::kPending;
   std::vector<CommandHistoryItem> history;  // every state change, oldest first
   uint32_t attempts = 0;                    // sends (the first one included)

@@ -39,12 +39,46 @@ ControllerMetrics::ControllerMetrics(prometheus::Registry& registry)
                           .Name("noa_store_history_prunes_total")
                           .Help("History retention passes run")
                           .Register(registry)
-                          .Add({})) {
+                          .Add({})),
+      command_events_(prometheus::BuildCounter()
+                          .Name("noa_command_events_total")
+                          .Help("Command progress and results from agents, by kind and outcome")
+                          .Register(registry)),
+      command_sends_(prometheus::BuildCounter()
+                         .Name("noa_command_sends_total")
+                         .Help("Commands sent to agents: first sends, resends and cancels")
+                         .Register(registry)),
+      commands_finished_(prometheus::BuildCounter()
+                             .Name("noa_commands_finished_total")
+                             .Help("Commands that reached a terminal state, by state")
+                             .Register(registry)) {
   // Pre-create the label sets people alert on, so they read 0 instead of being absent.
   for (const char* state : {"alive", "suspect", "lost"}) {
     agents_.Add({{"state", state}});
     transitions_.Add({{"to", state}});
   }
+  for (const char* state : {"succeeded", "failed", "timed_out", "cancelled"}) {
+    commands_finished_.Add({{"state", state}});
+  }
+  for (const char* kind : {"first", "resend", "cancel"}) command_sends_.Add({{"kind", kind}});
+}
+
+void ControllerMetrics::countCommandEvent(std::string_view kind, std::string_view outcome) {
+  command_events_.Add({{"kind", std::string(kind)}, {"outcome", std::string(outcome)}}).Increment();
+}
+
+void ControllerMetrics::countCommandSends(std::string_view kind, uint64_t count) {
+  if (count == 0) return;
+  command_sends_.Add({{"kind", std::string(kind)}}).Increment(static_cast<double>(count));
+}
+
+void ControllerMetrics::countCommandFinished(std::string_view state) {
+  commands_finished_.Add({{"state", std::string(state)}}).Increment();
+}
+
+double ControllerMetrics::commandEventsForTest(std::string_view kind, std::string_view outcome) {
+  return command_events_.Add({{"kind", std::string(kind)}, {"outcome", std::string(outcome)}})
+      .Value();
 }
 
 void ControllerMetrics::countMessage(std::string_view type, size_t bytes) {

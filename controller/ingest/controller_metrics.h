@@ -8,6 +8,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -26,9 +27,16 @@ class ControllerMetrics {
   void setAgents(size_t alive, size_t suspect, size_t lost);
   void observeCommit(double seconds, bool ok);
   void countHistoryPruned();
+  // Command channel: agent events (kind progress|result) by outcome (applied, duplicate,
+  // unknown_command, wrong_agent, store_error), sends by kind (first|resend|cancel), commands
+  // finished by state.
+  void countCommandEvent(std::string_view kind, std::string_view outcome);
+  void countCommandSends(std::string_view kind, uint64_t count);
+  void countCommandFinished(std::string_view state);
 
   double rejectedForTest(std::string_view reason);
   double transitionsForTest(std::string_view to_state);
+  double commandEventsForTest(std::string_view kind, std::string_view outcome);
 
  private:
   prometheus::Family<prometheus::Counter>& messages_;
@@ -39,6 +47,9 @@ class ControllerMetrics {
   prometheus::Histogram& commit_seconds_;
   prometheus::Counter& commit_failures_;
   prometheus::Counter& history_prunes_;
+  prometheus::Family<prometheus::Counter>& command_events_;
+  prometheus::Family<prometheus::Counter>& command_sends_;
+  prometheus::Family<prometheus::Counter>& commands_finished_;
 };
 
 // Per-service gauges, recomputed from the registry at every scrape (ControllerState calls

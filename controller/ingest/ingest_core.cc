@@ -6,12 +6,14 @@
 namespace noa::controller {
 
 IngestCore::IngestCore(Registry& registry, Clock& clock, ControllerMetrics& metrics,
-                       IngestOptions options, KeyRegistry* keys)
+                       IngestOptions options, KeyRegistry* keys,
+                       commands::CommandBook* commands)
     : registry_(registry),
       clock_(clock),
       metrics_(metrics),
       options_(std::move(options)),
-      keys_(keys) {}
+      keys_(keys),
+      commands_(commands) {}
 
 const KeyBinding* IngestCore::resolveKey(const std::string& key_id) {
   const uint64_t generation = keys_->generation();
@@ -182,17 +184,9 @@ void IngestCore::handle(const std::string& peer, std::string_view payload, size_
       onBye(peer, env);
       return;
     case protocol::MessageType::kProgress:
-    case protocol::MessageType::kResult: {
-      // No command has been sent yet (the command channel is a later module), so none of these
-      // can match; answering lets the agent drop it from its spool instead of resending forever.
-      const std::string& id = env.type() == protocol::MessageType::kResult
-                                  ? std::get<protocol::CommandResult>(env.body).command_id
-                                  : std::get<protocol::Progress>(env.body).command_id;
-      reject(peer, "unknown_command", "no command '" + id + "' was sent to this agent");
-      replies.push_back({peer, makeEnvelope(protocol::Ack{env.id, 0, "rejected",
-                                                          "unknown command id '" + id + "'"})});
+    case protocol::MessageType::kResult:
+      onCommandEvent(peer, env, replies);
       return;
-    }
     case protocol::MessageType::kWelcome:
     case protocol::MessageType::kAck:
     case protocol::MessageType::kCommand:
@@ -237,6 +231,7 @@ void IngestCore::onHello(const std::string& peer, const protocol::Envelope& env,
   registry_.put(record, clock_.now());
   dirty_.insert(peer);
   sessions_.insert(peer);
+  if (commands_ != nullptr) commands_->agentConnected(peer);
   log::info(existing ? "agent registered again" : "agent registered",
             {{"agent", peer},
              {"service", hello.service},

@@ -26,6 +26,15 @@
 // A revocation takes effect at the next loop pass (applyKeyChanges): bye("key revoked") to
 // that agent and its session ends; other connections are untouched.
 // Without a KeyRegistry (--insecure-plaintext) the routing id is the identity, as before.
+//
+// Commands (a CommandBook is given): a hello marks the agent's unfinished commands due again;
+// deliverCommands() sends what is due to agents with a session (the book stores "sent" before
+// the message goes); progress and results are applied to the book, which stores them (synced)
+// before a result is acknowledged with ack{command_id}. A result is taken from an agent without
+// a session too (after a controller restart, before its hello): its key already proved who it
+// is, and the agent would only offer it again. An unknown command's result is answered with
+// ack{error: "rejected"} so the agent drops it; a store failure with "store_unavailable", so the
+// agent keeps it spooled and offers it again.
 
 #include <set>
 #include <string>
@@ -34,6 +43,7 @@
 
 #include "common/clock.h"
 #include "common/protocol/codec.h"
+#include "controller/commands/command_book.h"
 #include "controller/ingest/controller_metrics.h"
 #include "controller/registry/registry.h"
 #include "controller/security/key_registry.h"
@@ -61,7 +71,7 @@ class IngestCore {
  public:
   // `keys` null = plaintext (--insecure-plaintext); otherwise it must outlive this object.
   IngestCore(Registry& registry, Clock& clock, ControllerMetrics& metrics, IngestOptions options,
-             KeyRegistry* keys = nullptr);
+             KeyRegistry* keys = nullptr, commands::CommandBook* commands = nullptr);
 
   // Handles one message. Store writes go to `batch`, replies to `replies`. Never fails: a bad
   // message is counted, logged and (where useful) answered. `user_id` is the connection's
@@ -87,6 +97,12 @@ class IngestCore {
   // An ack refusing message `ref` (used when a batch could not be stored).
   std::string ackError(const std::string& ref, const std::string& error, const std::string& detail);
 
+  // Sends every due command to agents that have a session (replies carry them).
+  void deliverCommands(std::vector<Reply>& replies);
+  // Times out commands past their deadline and forgets finished ones older than
+  // `finished_retention`; call about once a second.
+  void expireCommands(std::chrono::milliseconds finished_retention);
+
   // Forgets that an agent has a session (it disconnected or was declared lost).
   bool hasSession(const std::string& agent_id) const { return sessions_.count(agent_id) > 0; }
 
@@ -97,6 +113,8 @@ class IngestCore {
   void onReport(const std::string& peer, const protocol::Envelope& env, std::string_view payload,
                 Store::Batch& batch, std::vector<Reply>& replies);
   void onBye(const std::string& peer, const protocol::Envelope& env);
+  void onCommandEvent(const std::string& peer, const protocol::Envelope& env,
+                      std::vector<Reply>& replies);
   void markSeen(AgentRecord& record);
   std::string makeEnvelope(protocol::Body body);
   // The key's binding, from a cache dropped whenever the KeyRegistry's generation moves.
@@ -119,6 +137,8 @@ class IngestCore {
   uint64_t next_message_id_ = 1;
 
   KeyRegistry* const keys_;
+  commands::CommandBook* const commands_;
+  MonoTime last_command_prune_{};
   uint64_t key_cache_generation_ = 0;
   std::unordered_map<std::string, KeyBinding> key_cache_;   // key id -> binding
   std::unordered_map<std::string, MonoTime> last_key_bye_;  // key id -> last refusal bye

@@ -5,20 +5,23 @@
 namespace noa::controller {
 
 IngestLoop::IngestLoop(transport::RouterSocket& socket, Store& store, IngestCore& core,
-                       Clock& clock, ControllerMetrics& metrics, IngestLoopOptions options)
+                       Clock& clock, ControllerMetrics& metrics, IngestLoopOptions options,
+                       const transport::Wakeup* wakeup)
     : socket_(socket),
       store_(store),
       core_(core),
       clock_(clock),
       metrics_(metrics),
       options_(options),
+      wakeup_(wakeup),
       last_sweep_(clock.now()),
+      last_expire_(clock.now()),
       last_prune_(clock.now()) {}
 
 Status IngestLoop::pollOnce(std::chrono::milliseconds wait) {
   Store::Batch batch;
   std::vector<Reply> replies;
-  auto first = socket_.receive(wait);
+  auto first = socket_.receive(wait, wakeup_);
   if (!first.ok()) return first.status();
   // Revocations first: a revoked agent's messages in this drain are already refused.
   core_.applyKeyChanges(replies);
@@ -35,6 +38,9 @@ Status IngestLoop::pollOnce(std::chrono::milliseconds wait) {
   runHousekeeping(batch);
   core_.flushDirty(batch);
   commit(batch, replies);
+  // After the welcomes of this drain (an agent that just said hello gets its commands next)
+  // and independent of the batch: the book stores "sent" itself before anything goes out.
+  core_.deliverCommands(replies);
   for (const auto& reply : replies) {
     Status sent = socket_.send(reply.peer, reply.payload);
     if (!sent.ok()) log::debug("reply not sent", {{"peer", reply.peer}, {"error", sent.message()}});
@@ -70,6 +76,10 @@ void IngestLoop::runHousekeeping(Store::Batch& batch) {
   if (now - last_sweep_ >= options_.sweep_every) {
     core_.sweepLiveness(batch);
     last_sweep_ = now;
+  }
+  if (now - last_expire_ >= options_.expire_commands_every) {
+    last_expire_ = now;
+    core_.expireCommands(options_.finished_command_retention);
   }
   if (now - last_prune_ >= options_.prune_every) {
     last_prune_ = now;

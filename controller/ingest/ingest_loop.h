@@ -17,14 +17,21 @@ struct IngestLoopOptions {
   std::chrono::milliseconds sweep_every{250};
   std::chrono::milliseconds history_retention{std::chrono::hours(24 * 7)};
   std::chrono::milliseconds prune_every{std::chrono::minutes(1)};
+  std::chrono::milliseconds expire_commands_every{std::chrono::seconds(1)};
+  // Finished commands are kept this long (REST, noactl commands), then deleted.
+  std::chrono::milliseconds finished_command_retention{std::chrono::hours(24 * 30)};
 };
 
 class IngestLoop {
  public:
+  // `wakeup` (optional) ends a pass's wait early: rung when a command is created or cancelled,
+  // so it goes out at once instead of at the next poll timeout.
   IngestLoop(transport::RouterSocket& socket, Store& store, IngestCore& core, Clock& clock,
-             ControllerMetrics& metrics, IngestLoopOptions options);
+             ControllerMetrics& metrics, IngestLoopOptions options,
+             const transport::Wakeup* wakeup = nullptr);
 
-  // One pass: waits up to `wait` for the first message. Returns the socket's error, if any;
+  // One pass: waits up to `wait` for the first message (or a wakeup), handles what came,
+  // commits, then sends the replies and every command that is due. Returns the socket's error, if any;
   // store failures are logged and surfaced through Store::health(), not returned.
   Status pollOnce(std::chrono::milliseconds wait);
 
@@ -38,7 +45,9 @@ class IngestLoop {
   Clock& clock_;
   ControllerMetrics& metrics_;
   const IngestLoopOptions options_;
+  const transport::Wakeup* const wakeup_;
   MonoTime last_sweep_{};
+  MonoTime last_expire_{};
   MonoTime last_prune_{};
   bool store_error_logged_ = false;
 };

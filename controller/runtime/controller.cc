@@ -10,8 +10,10 @@
 #include "common/signal_watcher.h"
 #include "common/stop_token.h"
 #include "common/transport/router_socket.h"
+#include "common/transport/wakeup.h"
 #include "controller/api/api_server.h"
 #include "controller/audit/audit_log.h"
+#include "controller/backups/backup_coordinator.h"
 #include "controller/ingest/ingest_loop.h"
 #include "controller/runtime/controller_state.h"
 #include "controller/security/channel_security.h"
@@ -49,6 +51,29 @@ int runController(const ControllerConfig& config) {
   }
   log::info("store opened", {{"path", config.data_dir}, {"agents", agents->size()}});
   registry.load(std::move(agents).value(), clock.now());
+  // Unfinished commands are resumed: each is sent again when its agent says hello.
+  auto command_book = commands::CommandBook::open(*store, clock);
+  if (!command_book.ok()) {
+    log::error("cannot load commands from store", {{"error", command_book.status().toString()}});
+    std::cerr << "noa-controller: " << command_book.status().message() << "\n";
+    return finish(kExitStoreRefused);
+  }
+  commands::CommandBook& commands = **command_book;
+  auto catalog = backups::BackupCatalog::open(*store, clock);
+  if (!catalog.ok()) {
+    log::error("cannot load the backup catalog", {{"error", catalog.status().toString()}});
+    std::cerr << "noa-controller: " << catalog.status().message() << "\n";
+    return finish(kExitStoreRefused);
+  }
+  backups::BackupCoordinator backup_coordinator(
+      **catalog, commands, [&registry] { return registry.snapshot(); }, config.policy, clock);
+  if (Status started = backup_coordinator.start(); !started.ok()) {
+    log::error("cannot load the backup schedule", {{"error", started.toString()}});
+    std::cerr << "noa-controller: " << started.message() << "\n";
+    return finish(kExitStoreRefused);
+  }
+  transport::Wakeup ingest_wakeup;
+  commands.setWakeup([&ingest_wakeup] { ingest_wakeup.notify(); });
 
   zmq::context_t context(1);
   // Before the ROUTER binds: the ZAP handler must already answer its first handshake.
@@ -87,6 +112,8 @@ int runController(const ControllerConfig& config) {
   }
   state.attachAudit(audit_log->get());
   state.attachKeys(security->keys.get());
+  state.attachCommands(&commands);
+  state.attachBackups(&backup_coordinator);
 
   ApiOptions api_options;
   api_options.host = config.api_host;
@@ -110,15 +137,20 @@ int runController(const ControllerConfig& config) {
   ingest_options.liveness = {config.report_interval, config.suspect_after_intervals,
                              config.lost_after_intervals};
   ingest_options.limits.max_bytes = config.max_message_bytes;
-  IngestCore core(registry, clock, metrics, ingest_options, security->keys.get());
+  IngestCore core(registry, clock, metrics, ingest_options, security->keys.get(), &commands);
   IngestLoopOptions loop_options;
   loop_options.history_retention = config.history_retention;
   loop_options.sweep_every = std::max(std::chrono::milliseconds(50), config.report_interval / 4);
-  IngestLoop loop(**router, *store, core, clock, metrics, loop_options);
+  IngestLoop loop(**router, *store, core, clock, metrics, loop_options, &ingest_wakeup);
 
   log::info("ready", {{"agents_endpoint", info.zmq_endpoint},
                       {"api", std::string(config.api_security.tls() ? "https://" : "http://") +
                                   config.api_host + ":" + std::to_string(api.port())}});
+  // The reconcile thread: decisions that act through commands (backup schedules, catalog,
+  // retention). Off the ingest thread, so a slow scan never delays acks.
+  std::thread reconcile([&] {
+    while (stop.waitFor(std::chrono::seconds(1))) backup_coordinator.tick();
+  });
   int exit_code = kExitOk;
   while (!stop.stopRequested()) {
     Status polled = loop.pollOnce(std::chrono::milliseconds(100));
@@ -128,6 +160,8 @@ int runController(const ControllerConfig& config) {
       break;
     }
   }
+  stop.requestStop();
+  reconcile.join();
   api.stop();
   log::info("stopped");
   return finish(exit_code);

@@ -53,7 +53,10 @@ po::options_description controllerFlags() {
       "history-retention", po::value<std::string>()->default_value("7d"),
       "how long reports are kept in history")("max-message-bytes",
                                               po::value<size_t>()->default_value(64 * 1024),
-                                              "largest message accepted from an agent");
+                                              "largest message accepted from an agent")(
+      "policy-file", po::value<std::string>()->default_value(""),
+      "YAML policy file: backup schedules, retention, restore drills, RPO/RTO targets "
+      "(schemas/policy.md); read at start");
   api::addApiSecurityFlags(desc);
   addChannelSecurityFlags(desc);
   return desc;
@@ -75,6 +78,12 @@ Status parseControllerConfig(int argc, const char* const* argv, ControllerConfig
   auto retention = parseDuration(vm["history-retention"].as<std::string>());
   if (!retention.ok()) return retention.status().withContext("--history-retention");
   config.history_retention = *retention;
+  config.policy_file = vm["policy-file"].as<std::string>();
+  if (!config.policy_file.empty()) {
+    auto policy = backups::loadPolicyFile(config.policy_file);
+    if (!policy.ok()) return policy.status().withContext("--policy-file");
+    config.policy = std::move(policy).value();
+  }
   config.suspect_after_intervals = vm["suspect-after"].as<uint32_t>();
   config.lost_after_intervals = vm["lost-after"].as<uint32_t>();
   config.max_message_bytes = vm["max-message-bytes"].as<size_t>();
@@ -119,6 +128,8 @@ nlohmann::json toJson(const ControllerConfig& config) {
                         {"suspect_after", config.suspect_after_intervals},
                         {"lost_after", config.lost_after_intervals},
                         {"history_retention", formatDuration(config.history_retention)},
+                        {"policy_file", config.policy_file},
+                        {"policy_services", config.policy.services.size()},
                         {"max_message_bytes", config.max_message_bytes}};
   out.update(api::toJson(config.api_security));
   out.update(toJson(config.channel_security));

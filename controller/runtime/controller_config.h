@@ -9,6 +9,7 @@
 #include "common/flags.h"
 #include "common/status.h"
 #include "controller/api/auth/api_security_config.h"
+#include "controller/backups/backup_policy.h"
 #include "controller/security/channel_security_config.h"
 
 namespace noa::controller {
@@ -24,6 +25,10 @@ struct ControllerConfig {
   uint32_t lost_after_intervals = 5;
   std::chrono::milliseconds history_retention{std::chrono::hours(24 * 7)};
   size_t max_message_bytes = 64 * 1024;
+  // The policy file (backups, drills; schemas/policy.md), loaded and checked at start so a
+  // mistake is a config error, not a silent missing backup. "" = no policies.
+  std::string policy_file;
+  backups::PolicyFile policy;
   api::ApiSecurityConfig api_security;     // --api-auth, --api-tokens-file, --api-tls-*, ...
   ChannelSecurityConfig channel_security;  // --key-dir, --allowlist-file, --auto-accept, ...
   CommonFlags common;

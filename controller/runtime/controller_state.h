@@ -10,6 +10,8 @@
 
 #include "controller/api/state_view.h"
 #include "controller/audit/audit_log.h"
+#include "controller/backups/backup_coordinator.h"
+#include "controller/commands/command_book.h"
 #include "controller/ingest/controller_metrics.h"
 #include "controller/registry/registry.h"
 #include "controller/store/store.h"
@@ -39,10 +41,14 @@ class ControllerState final : public StateView {
   std::string metricsText() const override;
   Result<std::vector<AuditRecord>> audit(int64_t since_ms, size_t limit) const override;
   KeyRegistry* keys() const override { return keys_; }
+  commands::CommandBook* commands() const override { return commands_; }
+  backups::BackupCoordinator* backups() const override { return backups_; }
 
   // Set once at start, before the REST API serves (not synchronised).
   void attachAudit(const AuditLog* audit) { audit_ = audit; }
   void attachKeys(KeyRegistry* keys) { keys_ = keys; }
+  void attachCommands(commands::CommandBook* commands) { commands_ = commands; }
+  void attachBackups(backups::BackupCoordinator* backups) { backups_ = backups; }
 
  private:
   const ControllerInfo info_;
@@ -53,6 +59,8 @@ class ControllerState final : public StateView {
   mutable ServiceMetrics service_metrics_;  // GUARDED_BY(scrape_mu_)
   const AuditLog* audit_ = nullptr;
   KeyRegistry* keys_ = nullptr;
+  commands::CommandBook* commands_ = nullptr;
+  backups::BackupCoordinator* backups_ = nullptr;
 };
 
 }  // namespace noa::controller

@@ -78,6 +78,26 @@ secure_setup() {
   fi
 }
 
+# The controller's policy file: the seed's defaults (daily dump kept 30 days, weekly drill,
+# RPO 15 minutes, RTO 1 hour), for the demo's 'app' database.
+write_policy() {
+  cat >"$DIR/policy.yaml" <<'YAML'
+services:
+  postgres:
+    backups:
+      - name: nightly
+        kind: pg_dump
+        schedule: "0 3 * * *"          # UTC
+        retention: {max_age: 30d, min_count: 3}
+        params: {dbname: app}
+    drill:
+      schedule: "0 4 * * 0"           # Sundays 04:00 UTC
+      rto_target: 1h
+      scratch_db: noa_drill
+    rpo_target: 15m
+YAML
+}
+
 wait_for() {  # wait_for SECONDS DESCRIPTION CMD...
   local secs=$1 what=$2; shift 2
   for ((i = 0; i < secs * 10; i++)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
@@ -106,12 +126,22 @@ up() {
   start postgres --as postgres -- "$PG_BIN/postgres" -D "$DIR/pg" -p "$PG_PORT" \
     -c listen_addresses=127.0.0.1 -c unix_socket_directories="$DIR/pgsock"
   chown root:root "$DIR/logs"
+  # A small application database for the backup demo (once).
+  wait_for 20 "postgres" runuser -u postgres -- "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT"
+  if ! runuser -u postgres -- psql -h 127.0.0.1 -p "$PG_PORT" -Atqc "select 1 from pg_database where datname = 'app'" | grep -q 1; then
+    runuser -u postgres -- psql -h 127.0.0.1 -p "$PG_PORT" -qc "create database app" >>"$DIR/logs/initdb.log"
+    runuser -u postgres -- psql -h 127.0.0.1 -p "$PG_PORT" -d app -qc \
+      "create table orders (id bigint primary key, note text); insert into orders select g, md5(g::text) from generate_series(1, 50000) g" \
+      >>"$DIR/logs/initdb.log"
+  fi
+  mkdir -p "$DIR/backups" && chown postgres: "$DIR/backups" && chmod 700 "$DIR/backups"
+  write_policy
 
   secure_setup
   start controller -- "$BUILD/controller/noa-controller" --controller-id demo --data-dir "$DIR/controller" \
     --listen "tcp://127.0.0.1:$ZMQ_PORT" --api-listen "127.0.0.1:$API_PORT" \
     --key-dir "$CREDS/controller-keys" --allowlist-file "$CREDS/allowlist" \
-    --api-tokens-file "$CREDS/api-tokens"
+    --api-tokens-file "$CREDS/api-tokens" --policy-file "$DIR/policy.yaml"
   wait_for 15 "controller" curl -fsS "$URL/v1/health"
 
   local agent="$BUILD/agent/noa-agent"
@@ -131,7 +161,8 @@ up() {
     --state-dir "$DIR/agents/postgres-primary" --run-as postgres \
     --service-port "$PG_PORT" "${ctl[@]}" --service-pidfile "$DIR/pg/postmaster.pid" \
     --http-listen "127.0.0.1:$((AGENT_HTTP_PORT + 2))" \
-    --pg-conninfo "host=127.0.0.1 port=$PG_PORT user=postgres dbname=postgres connect_timeout=2"
+    --pg-conninfo "host=127.0.0.1 port=$PG_PORT user=postgres dbname=postgres connect_timeout=2" \
+    --backup-dir "$DIR/backups"
   wait_for 20 "agents" bash -c "curl -fsS -H 'Authorization: Bearer $(cat "$CREDS/admin.token")' $URL/v1/agents | grep -o '\"state\":\"alive\"' | wc -l | grep -qx 3"
 
   cat <<MSG
@@ -152,6 +183,11 @@ Try:
   noactl agent redis-primary
   noactl keys list              # agent keys: accepted through the allowlist
   noactl audit                  # who changed what (mutating REST calls)
+  noactl run ping --agent postgres-primary --wait
+  noactl backup now postgres --wait      # pg_dump of 'app' on the primary, into $DIR/backups
+  noactl backup list; noactl backup status
+  noactl drill postgres --wait           # restore the newest dump into a scratch db, timed (RTO)
+  noactl commands
   kill -9 \$(cat $DIR/pids/agent-redis-replica.pid); sleep 6; noactl agents   # -> lost
 Stop everything:
   $0 down

@@ -15,3 +15,13 @@ if(TARGET noa_actions)
   target_link_libraries(noa_backup_bench PRIVATE noa_actions noa_test_servers)
   target_include_directories(noa_backup_bench PRIVATE ${PROJECT_SOURCE_DIR})
 endif()
+if(TARGET noa-controller AND TARGET noa-agent AND TARGET noactl)
+  add_executable(noa_command_bench ${CMAKE_CURRENT_LIST_DIR}/command_roundtrip.cc)
+  target_link_libraries(noa_command_bench PRIVATE noa_test_harness)
+  target_include_directories(noa_command_bench PRIVATE ${PROJECT_SOURCE_DIR})
+  target_compile_definitions(noa_command_bench PRIVATE
+    NOA_CONTROLLER_BIN="$<TARGET_FILE:noa-controller>"
+    NOA_AGENT_BIN="$<TARGET_FILE:noa-agent>"
+    NOA_CTL_BIN="$<TARGET_FILE:noactl>")
+  add_dependencies(noa_command_bench noa-controller noa-agent noactl)
+endif()

@@ -1,4 +1,5 @@
-// backup.pg_dump / restore.pg_restore against a real PostgreSQL 15 started by the test.
+// backup.pg_dump / restore.pg_restore / backup.verify against a real PostgreSQL 15 started by the
+// test.
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 #include <sys/mount.h>
@@ -11,7 +12,9 @@
 #include "agent/actions/pg_dump_action.h"
 #include "agent/actions/pg_restore_action.h"
 #include "agent/actions/target_lock.h"
+#include "agent/actions/verify_action.h"
 #include "tests/testing/servers/pg_server.h"
+#include "tests/testing/servers/pg_sql.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/unit/agent/actions/temp_dir.h"
 
@@ -21,54 +24,9 @@ namespace {
 using namespace std::chrono_literals;
 using noa::testing::TempDir;
 
-// Rows of one query (text values), or an error string in the first cell of a single row.
-std::vector<std::vector<std::string>> pgQuery(const std::string& conninfo, const std::string& sql) {
-  PGconn* conn = PQconnectdb(conninfo.c_str());
-  std::vector<std::vector<std::string>> rows;
-  if (PQstatus(conn) != CONNECTION_OK) {
-    rows.push_back({std::string("ERROR ") + PQerrorMessage(conn)});
-  } else {
-    PGresult* res = PQexec(conn, sql.c_str());
-    ExecStatusType st = PQresultStatus(res);
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-      rows.push_back({std::string("ERROR ") + PQresultErrorMessage(res)});
-    } else {
-      for (int r = 0; r < PQntuples(res); ++r) {
-        std::vector<std::string> row;
-        for (int c = 0; c < PQnfields(res); ++c) row.emplace_back(PQgetvalue(res, r, c));
-        rows.push_back(std::move(row));
-      }
-    }
-    PQclear(res);
-  }
-  PQfinish(conn);
-  return rows;
-}
-
-std::string pgExec(const std::string& conninfo, const std::string& sql) {
-  auto rows = pgQuery(conninfo, sql);
-  if (!rows.empty() && !rows[0].empty() && rows[0][0].starts_with("ERROR ")) return rows[0][0];
-  return "";
-}
-
-// table -> (row count, md5 of all rows in a stable order): what "identical" means here.
-std::map<std::string, std::pair<std::string, std::string>> tableFingerprints(
-    const std::string& conninfo) {
-  std::map<std::string, std::pair<std::string, std::string>> out;
-  auto tables = pgQuery(conninfo,
-                        "select quote_ident(n.nspname) || '.' || quote_ident(c.relname), "
-                        "n.nspname || '.' || c.relname from pg_class c "
-                        "join pg_namespace n on n.oid = c.relnamespace where c.relkind = 'r' "
-                        "and n.nspname <> 'information_schema' and n.nspname not like 'pg\\_%'");
-  for (const auto& t : tables) {
-    auto r = pgQuery(conninfo,
-                     "select count(*), coalesce(md5(string_agg(x::text, E'\\n' order by "
-                     "x::text)), '') from " +
-                         t[0] + " x");
-    out[t[1]] = {r.at(0).at(0), r.at(0).at(1)};
-  }
-  return out;
-}
+using noa::testing::pgExec;
+using noa::testing::pgQuery;
+using noa::testing::tableFingerprints;
 
 class PgActionsTest : public ::testing::Test {
  protected:
@@ -116,6 +74,14 @@ class PgActionsTest : public ::testing::Test {
     p.lock_dir = locks_.path();
     p.pg_restore = pg_->binDir() + "/pg_restore";
     p.jobs = 2;
+    return p;
+  }
+  VerifyParams verifyParams(const std::string& artifact, const std::string& sha256) {
+    VerifyParams p;
+    p.artifact = artifact;
+    p.sha256 = sha256;
+    p.kind = "pg_dump";
+    p.pg_restore = pg_->binDir() + "/pg_restore";
     return p;
   }
   std::vector<std::string> backupFiles() const {
@@ -341,6 +307,104 @@ TEST_F(PgActionsTest, FailedRestoreDropsItsScratchDatabase) {
   EXPECT_EQ(restored.error_code, kErrToolFailed);
   EXPECT_FALSE(restored.stderr_tail.empty());
   EXPECT_TRUE(databasesLike("broken%").empty());
+}
+
+TEST_F(PgActionsTest, VerifyOfAnIntactDumpCountsItsTocEntries) {
+  auto dump = runPgDump(dumpParams(), ctx_);
+  ASSERT_TRUE(dump.ok) << dump.error;
+  std::vector<std::string> phases;
+  ctx_.on_progress = [&](const Progress& p) {
+    if (phases.empty() || phases.back() != p.phase) phases.push_back(p.phase);
+  };
+  // The catalog may hold the digest in upper case.
+  std::string upper = dump.sha256;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  auto verified = runVerify(verifyParams(dump.artifact_path, upper), ctx_);
+  ASSERT_TRUE(verified.ok) << verified.error_code << ": " << verified.error << "\n"
+                           << verified.stderr_tail;
+  EXPECT_EQ(phases, (std::vector<std::string>{"hash", "list", "done"}));
+  EXPECT_EQ(verified.sha256, dump.sha256);
+  EXPECT_EQ(verified.bytes, dump.bytes);
+  EXPECT_EQ(verified.artifact_path, dump.artifact_path);
+  EXPECT_EQ(verified.details["kind"], "pg_dump");
+  EXPECT_EQ(verified.details["sha256"], dump.sha256);
+  EXPECT_EQ(verified.details["size"], dump.bytes);
+  // 4 tables with their data, a schema, a sequence, keys, a foreign key: well over 8 entries.
+  EXPECT_GE(verified.details["toc_entries"].get<int64_t>(), 8) << verified.details.dump();
+  // The kind follows the name when not given.
+  auto parsed = VerifyParams::fromJson({{"artifact", dump.artifact_path}, {"sha256", dump.sha256}});
+  ASSERT_OK(parsed);
+  EXPECT_EQ(parsed->kind, "pg_dump");
+}
+
+TEST_F(PgActionsTest, VerifyDetectsOneFlippedByte) {
+  auto dump = runPgDump(dumpParams(), ctx_);
+  ASSERT_TRUE(dump.ok) << dump.error;
+  {
+    std::fstream f(dump.artifact_path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(static_cast<std::streamoff>(dump.bytes / 2));
+    char c = 0;
+    f.read(&c, 1);
+    f.seekp(static_cast<std::streamoff>(dump.bytes / 2));
+    c = static_cast<char>(c ^ 0x01);
+    f.write(&c, 1);
+  }
+  auto actual = sha256OfFile(dump.artifact_path);
+  ASSERT_OK(actual);
+  auto verified = runVerify(verifyParams(dump.artifact_path, dump.sha256), ctx_);
+  EXPECT_FALSE(verified.ok);
+  EXPECT_EQ(verified.error_code, kErrChecksumMismatch) << verified.error;
+  EXPECT_NE(verified.error.find(dump.sha256), std::string::npos) << verified.error;
+  EXPECT_NE(verified.error.find(*actual), std::string::npos) << verified.error;
+  EXPECT_EQ(verified.sha256, *actual);
+  EXPECT_TRUE(std::filesystem::exists(dump.artifact_path)) << "verify only reads";
+}
+
+TEST_F(PgActionsTest, VerifyOfGarbageWithItsOwnChecksumFailsInPgRestoreList) {
+  backups_.write("garbage.dump", std::string(4096, 'x') + "not a custom-format archive\n");
+  const std::string path = backups_.file("garbage.dump");
+  auto sha = sha256OfFile(path);
+  ASSERT_OK(sha);
+  auto verified = runVerify(verifyParams(path, *sha), ctx_);
+  EXPECT_FALSE(verified.ok);
+  EXPECT_EQ(verified.error_code, kErrVerifyFailed) << verified.error;
+  EXPECT_NE(verified.error.find(path), std::string::npos) << verified.error;
+  EXPECT_NE(verified.stderr_tail.find("pg_restore"), std::string::npos) << verified.stderr_tail;
+}
+
+TEST_F(PgActionsTest, VerifyOfAMissingFileIsAnIoErrorNamingThePath) {
+  const std::string path = backups_.file("gone.dump");
+  auto verified = runVerify(verifyParams(path, std::string(64, '0')), ctx_);
+  EXPECT_FALSE(verified.ok);
+  EXPECT_EQ(verified.error_code, kErrIo);
+  EXPECT_NE(verified.error.find(path), std::string::npos) << verified.error;
+  EXPECT_NE(verified.error.find("not found"), std::string::npos) << verified.error;
+
+  auto dir = runVerify(verifyParams(backups_.path(), std::string(64, '0')), ctx_);
+  EXPECT_EQ(dir.error_code, kErrIo);
+  EXPECT_NE(dir.error.find("not a regular file"), std::string::npos) << dir.error;
+}
+
+TEST_F(PgActionsTest, VerifyStopsOnCancel) {
+  auto dump = runPgDump(dumpParams(), ctx_);
+  ASSERT_TRUE(dump.ok) << dump.error;
+  StopToken cancel;
+  cancel.requestStop();
+  ctx_.cancel = &cancel;
+  auto verified = runVerify(verifyParams(dump.artifact_path, dump.sha256), ctx_);
+  EXPECT_EQ(verified.error_code, kErrCancelled) << verified.error;
+}
+
+// The dump's own verify is the same check: a pg_restore that cannot run fails it as
+// verify_failed (pg_dump's code for any failed verify), and the dump is removed.
+TEST_F(PgActionsTest, DumpWhoseVerifyCannotRunLeavesNoArtifact) {
+  auto p = dumpParams();
+  p.pg_restore = "/nonexistent/pg_restore";
+  auto dump = runPgDump(p, ctx_);
+  EXPECT_FALSE(dump.ok);
+  EXPECT_EQ(dump.error_code, kErrVerifyFailed) << dump.error;
+  EXPECT_NE(dump.error.find("artifact removed"), std::string::npos) << dump.error;
+  EXPECT_TRUE(backupFiles().empty());
 }
 
 TEST_F(PgActionsTest, BusyTargetIsRefused) {

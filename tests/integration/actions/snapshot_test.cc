@@ -2,7 +2,8 @@
 // modes, a relative symlink, an empty file and a hardlink; a running PostgreSQL data directory is
 // refused (simulated with a postmaster.pid naming this test's own, live, pid); a corrupt archive
 // is refused before the target is touched; a full disk (a 2 MiB tmpfs mounted by the test, which
-// runs as root) removes the partial and leaves earlier snapshots intact.
+// runs as root) removes the partial and leaves earlier snapshots intact. backup.verify reads a
+// stored snapshot to its end: intact passes, truncated fails even with a matching checksum.
 
 #include <gtest/gtest.h>
 #include <sys/mount.h>
@@ -18,6 +19,7 @@
 #include "agent/actions/artifact_file.h"
 #include "agent/actions/snapshot_action.h"
 #include "agent/actions/target_lock.h"
+#include "agent/actions/verify_action.h"
 #include "tests/testing/harness/child_process.h"
 #include "tests/testing/status_matchers.h"
 
@@ -195,6 +197,55 @@ TEST_F(SnapshotTest, CorruptArchiveIsRefusedAndTheTargetIsUntouched) {
   for (const auto& e : fs::directory_iterator(dir_.path())) {
     EXPECT_EQ(e.path().filename().string().find("live.restoring"), std::string::npos);
   }
+}
+
+TEST_F(SnapshotTest, VerifyReadsTheWholeArchive) {
+  ActionResult created = runSnapshotCreate(createParams(), ActionContext{});
+  ASSERT_TRUE(created.ok) << created.error;
+  auto params = VerifyParams::fromJson({{"artifact", created.artifact_path},
+                                        {"sha256", created.sha256},
+                                        {"lock_dir", dir_.path() + "/locks"}});
+  ASSERT_OK(params);
+  EXPECT_EQ(params->kind, "snapshot");
+  std::vector<std::string> phases;
+  ActionContext ctx;
+  ctx.on_progress = [&](const Progress& p) {
+    if (phases.empty() || phases.back() != p.phase) phases.push_back(p.phase);
+  };
+  ActionResult verified = runVerify(*params, ctx);
+  ASSERT_TRUE(verified.ok) << verified.error_code << ": " << verified.error;
+  EXPECT_EQ(phases, (std::vector<std::string>{"hash", "list", "done"}));
+  EXPECT_EQ(verified.sha256, created.sha256);
+  EXPECT_EQ(verified.bytes, created.bytes);
+  EXPECT_EQ(verified.details["kind"], "snapshot");
+  EXPECT_EQ(verified.details["size"], created.bytes);
+  EXPECT_EQ(verified.details["archive_entries"], created.details["entry_count"]);
+  EXPECT_FALSE(verified.details.contains("toc_entries"));
+}
+
+TEST_F(SnapshotTest, VerifyOfATruncatedArchiveWithItsOwnChecksumFails) {
+  ActionResult created = runSnapshotCreate(createParams(), ActionContext{});
+  ASSERT_TRUE(created.ok) << created.error;
+  std::string bytes;
+  {
+    std::ifstream in(created.artifact_path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const std::string truncated = dir_.path() + "/truncated.tar.zst";
+  std::ofstream(truncated, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  VerifyParams p;
+  p.artifact = truncated;
+  p.sha256 = sha256OfFile(truncated).value();
+  p.kind = "snapshot";
+  ActionResult r = runVerify(p, ActionContext{});
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error_code, kErrVerifyFailed) << r.error;
+  EXPECT_NE(r.error.find(truncated), std::string::npos) << r.error;
+
+  // Against the digest catalogued for the whole archive, the truncated file is a mismatch.
+  p.sha256 = created.sha256;
+  r = runVerify(p, ActionContext{});
+  EXPECT_EQ(r.error_code, kErrChecksumMismatch) << r.error;
 }
 
 // Unmounts on every exit path of the test.

@@ -46,6 +46,18 @@ Result<HttpResponse> httpGet(int port, const std::string& path, const std::strin
   return HttpResponse{res->status, res->body, res->get_header_value("Content-Type")};
 }
 
+Result<HttpResponse> httpPost(int port, const std::string& path, const std::string& json_body,
+                              const std::string& bearer_token) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(std::chrono::seconds(2));
+  client.set_read_timeout(std::chrono::seconds(10));
+  httplib::Headers headers;
+  if (!bearer_token.empty()) headers.emplace("Authorization", "Bearer " + bearer_token);
+  auto res = client.Post(path.c_str(), headers, json_body, "application/json");
+  if (!res) return Status::Unavailable("POST " + path + ": " + httplib::to_string(res.error()));
+  return HttpResponse{res->status, res->body, res->get_header_value("Content-Type")};
+}
+
 Result<nlohmann::json> httpGetJson(int port, const std::string& path,
                                    const std::string& bearer_token) {
   NOA_ASSIGN_OR_RETURN(HttpResponse res, httpGet(port, path, bearer_token));

@@ -26,6 +26,9 @@ struct HttpResponse {
 };
 Result<HttpResponse> httpGet(int port, const std::string& path,
                              const std::string& bearer_token = "");
+// POST with a JSON body (may be empty), as httpGet otherwise.
+Result<HttpResponse> httpPost(int port, const std::string& path, const std::string& json_body,
+                              const std::string& bearer_token = "");
 Result<nlohmann::json> httpGetJson(int port, const std::string& path,
                                    const std::string& bearer_token = "");
 

@@ -1,17 +1,25 @@
 #pragma once
 
 // A StateView with fixed data for REST and noactl tests. Thread-safe: the server reads it from
-// its pool threads while the test changes it between requests.
+// its pool threads while the test changes it between requests. enableCommands() attaches a real
+// CommandBook over a real store in a temporary directory (the command channel).
 
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <condition_variable>
+#include <cstdlib>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "controller/api/state_view.h"
+#include "controller/commands/command_book.h"
+#include "controller/store/store.h"
+#include "tests/unit/controller/store/store_test_util.h"
 
 namespace noa::testing {
 
@@ -126,6 +134,38 @@ class FakeStateView final : public controller::StateView {
   std::string metricsText() const override {
     return prometheus::TextSerializer().Serialize(registry_.Collect());
   }
+  controller::commands::CommandBook* commands() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++commands_calls_;
+    commands_called_.notify_all();
+    return book_.get();
+  }
+  // Blocks until commands() has been called `calls` times in all: every command route calls it
+  // once per request, so a test can tell that a client has moved on to its next request.
+  void waitForCommandsCalls(size_t calls) const {
+    std::unique_lock<std::mutex> lock(mu_);
+    commands_called_.wait(lock, [&] { return commands_calls_ >= calls; });
+  }
+
+  // Opens a store in a temporary directory and a CommandBook over it on `clock` (which must
+  // outlive this). Call before the server starts; the book lives as long as this view.
+  controller::commands::CommandBook& enableCommands(const Clock& clock) {
+    commands_dir_ = std::make_unique<controller::testing::TempDir>();
+    auto store = controller::Store::open({commands_dir_->path()});
+    if (!store.ok()) {
+      ADD_FAILURE() << store.status().toString();
+      std::abort();
+    }
+    auto book = controller::commands::CommandBook::open(**store, clock);
+    if (!book.ok()) {
+      ADD_FAILURE() << book.status().toString();
+      std::abort();
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    store_ = std::move(store).value();
+    book_ = std::move(book).value();
+    return *book_;
+  }
 
  private:
   prometheus::Registry& registry_;
@@ -136,6 +176,12 @@ class FakeStateView final : public controller::StateView {
   Status history_error_;
   mutable int64_t last_since_ = -1;
   mutable size_t last_limit_ = 0;
+  // Declared in this order so the book goes before its store, the store before its directory.
+  std::unique_ptr<controller::testing::TempDir> commands_dir_;
+  std::unique_ptr<controller::Store> store_;
+  std::unique_ptr<controller::commands::CommandBook> book_;
+  mutable size_t commands_calls_ = 0;
+  mutable std::condition_variable commands_called_;
 };
 
 }  // namespace noa::testing

@@ -12,6 +12,9 @@
 #include "controller/api/agent_json.h"
 #include "controller/api/routes.h"
 #include "controller/api/services_handler.h"
+#include "controller/commands/command_record.h"
+#include "tests/testing/fake_clock.h"
+#include "tests/unit/controller/api/fake_agent_side.h"
 #include "tests/unit/controller/api/fake_state_view.h"
 
 namespace noa::controller::api {
@@ -42,6 +45,87 @@ class OpenApiTest : public ::testing::Test {
     for (const std::string& key : required(schema)) {
       EXPECT_TRUE(value.contains(key)) << schema << " requires '" << key << "'";
     }
+  }
+
+  // Non-const nodes throughout: yaml-cpp's const operator[] yields an invalid node for a missing
+  // key, on which IsSequence() and friends throw.
+  YAML::Node resolve(YAML::Node schema) {
+    const std::string ref = schema["$ref"].as<std::string>("");
+    const std::string prefix = "#/components/schemas/";
+    if (ref.empty()) return schema;
+    EXPECT_EQ(ref.rfind(prefix, 0), 0u) << ref;
+    YAML::Node target = spec_["components"]["schemas"][ref.substr(prefix.size())];
+    EXPECT_TRUE(target.IsMap()) << ref << " does not resolve";
+    return target;
+  }
+
+  // Checks `value` against a schema of this spec (the subset it uses: $ref, type, nullable,
+  // enum, required, properties, items). Strict: an object member the schema does not list is an
+  // error, so a view cannot grow undocumented members; an object schema without properties
+  // (params, output) takes any members.
+  void validate(YAML::Node schema_or_ref, const nlohmann::json& value, const std::string& where,
+                std::vector<std::string>& errors) {
+    YAML::Node schema = resolve(schema_or_ref);
+    if (value.is_null()) {
+      if (!schema["nullable"].as<bool>(false)) errors.push_back(where + ": null");
+      return;
+    }
+    YAML::Node properties = schema["properties"];
+    std::string type = schema["type"].as<std::string>("");
+    if (type.empty() && properties.IsMap()) type = "object";
+    const bool type_ok =
+        type.empty() || (type == "object" && value.is_object()) ||
+        (type == "array" && value.is_array()) || (type == "string" && value.is_string()) ||
+        (type == "integer" && value.is_number_integer()) ||
+        (type == "number" && value.is_number()) || (type == "boolean" && value.is_boolean());
+    if (!type_ok) {
+      errors.push_back(where + ": expected " + type + ", got " + value.dump());
+      return;
+    }
+    if (schema["enum"].IsSequence()) {
+      bool listed = false;
+      for (const auto& item : schema["enum"]) {
+        listed =
+            listed || (value.is_string() && item.as<std::string>() == value.get<std::string>());
+      }
+      if (!listed) errors.push_back(where + ": " + value.dump() + " is not in the enum");
+    }
+    if (type == "array" && schema["items"].IsDefined()) {
+      for (size_t i = 0; i < value.size(); ++i) {
+        validate(schema["items"], value[i], where + "[" + std::to_string(i) + "]", errors);
+      }
+    }
+    if (type != "object") return;
+    YAML::Node required_keys = schema["required"];
+    for (size_t i = 0; required_keys.IsSequence() && i < required_keys.size(); ++i) {
+      YAML::Node key = required_keys[i];
+      if (!value.contains(key.as<std::string>())) {
+        errors.push_back(where + ": lacks required '" + key.as<std::string>() + "'");
+      }
+    }
+    if (!properties.IsMap()) return;
+    for (const auto& [key, member] : value.items()) {
+      YAML::Node property = properties[key];
+      if (!property.IsDefined()) {
+        errors.push_back(where + ": '" + key + "' is not in the schema");
+        continue;
+      }
+      validate(property, member, where + "." + key, errors);
+    }
+  }
+
+  // The schema of one documented answer, e.g. ("/v1/commands", "post", "201").
+  YAML::Node responseSchema(const std::string& path, const std::string& method,
+                            const std::string& status) {
+    YAML::Node response = spec_["paths"][path][method]["responses"][status];
+    EXPECT_TRUE(response.IsMap()) << method << " " << path << " does not document " << status;
+    return response["content"]["application/json"]["schema"];
+  }
+
+  void expectValid(YAML::Node schema, const nlohmann::json& value, const std::string& where) {
+    std::vector<std::string> errors;
+    validate(schema, value, where, errors);
+    for (const auto& e : errors) ADD_FAILURE() << e;
   }
 
   YAML::Node spec_;
@@ -162,6 +246,95 @@ TEST_F(OpenApiTest, MetricSeriesIsDocumented) {
   ASSERT_TRUE(point.IsSequence());
   EXPECT_EQ(point[0].as<std::string>(), "ts");
   EXPECT_EQ(point[1].as<std::string>(), "value");
+}
+
+TEST_F(OpenApiTest, TheValidatorCatchesWhatItShould) {
+  YAML::Node command = spec_["components"]["schemas"]["Command"];
+  nlohmann::json value = commands::commandToJson(commands::CommandRecord{});
+  std::vector<std::string> errors;
+  validate(command, value, "Command", errors);
+  EXPECT_TRUE(errors.empty()) << errors.front();
+  value["extra"] = 1;
+  value["state"] = "done";
+  value["attempts"] = "1";
+  value.erase("id");
+  errors.clear();
+  validate(command, value, "Command", errors);
+  EXPECT_EQ(errors.size(), 4u);
+}
+
+TEST_F(OpenApiTest, CommandRecordsInEveryShapeMatchTheCommandSchema) {
+  commands::CommandRecord r;
+  r.id = "cmd-1790000000000-000001";
+  r.agent_id = "pg-1";
+  r.action = "backup.pg_dump";
+  r.params = {{"format", "custom"}, {"tables", {"a", "b"}}};
+  r.history.push_back({commands::CommandState::kPending, 1, "created by o"});
+  r.history.push_back({commands::CommandState::kSent, 2, ""});
+  YAML::Node schema = spec_["components"]["schemas"]["Command"];
+  expectValid(schema, commands::commandToJson(r), "pending");
+  r.state = commands::CommandState::kRunning;
+  r.progress = commands::CommandProgress{"dump", 10, 100, 3};
+  expectValid(schema, commands::commandToJson(r), "running");
+  r.origin = "backup:postgres/nightly";
+  r.state = commands::CommandState::kFailed;
+  r.result = commands::CommandOutcome{"failed", 2, "busy", "locked", {{"lock", "x"}}, 40};
+  expectValid(schema, commands::commandToJson(r), "failed");
+  // Every property the schema lists is one commandToJson writes: nothing documented is made up.
+  const nlohmann::json full = commands::commandToJson(r);
+  for (const auto& property : schema["properties"]) {
+    EXPECT_TRUE(full.contains(property.first.as<std::string>())) << property.first;
+  }
+}
+
+TEST_F(OpenApiTest, CommandRouteAnswersMatchTheirDocumentedSchemas) {
+  prometheus::Registry registry;
+  noa::testing::FakeClock clock;
+  noa::testing::FakeStateView state(registry);
+  commands::CommandBook& book = state.enableCommands(clock);
+  AgentRecord pg =
+      makeAgent("pg-1", "postgres", "postgres", Liveness::kAlive, "healthy", "primary");
+  pg.hello.capabilities = {"ping"};
+  state.setAgents({pg});
+  const ApiContext context{state, clock};
+  auto call = [&](const std::string& method, const std::string& path, const std::string& body) {
+    ApiRequest request;
+    request.method = method;
+    request.path = path;
+    request.body = body;
+    return dispatch(context, request);
+  };
+
+  ApiResponse created = call("POST", "/v1/commands",
+                             R"({"action": "ping", "service": "postgres", "role": "primary"})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const auto record = nlohmann::json::parse(created.body);
+  expectValid(responseSchema("/v1/commands", "post", "201"), record, "POST /v1/commands");
+  const std::string id = record["id"];
+  noa::testing::deliverTo(book, "pg-1");
+  noa::testing::reportProgress(book, "pg-1", id, "ping", 1, 1);
+  expectValid(responseSchema("/v1/commands/{id}", "get", "200"),
+              nlohmann::json::parse(call("GET", "/v1/commands/" + id, "").body), "GET running");
+  noa::testing::reportResult(book, "pg-1", id, "succeeded", "", "", R"({"rtt_ms": 1})");
+  expectValid(responseSchema("/v1/commands", "get", "200"),
+              nlohmann::json::parse(call("GET", "/v1/commands", "").body), "GET /v1/commands");
+
+  const std::string other = nlohmann::json::parse(
+      call("POST", "/v1/commands", R"({"action": "ping", "agent_id": "pg-1"})").body)["id"];
+  ApiResponse cancelled = call("POST", "/v1/commands/" + other + "/cancel", "");
+  ASSERT_EQ(cancelled.status, 200);
+  expectValid(responseSchema("/v1/commands/{id}/cancel", "post", "200"),
+              nlohmann::json::parse(cancelled.body), "POST cancel");
+  // Refusals are documented problems.
+  ApiResponse refused = call("POST", "/v1/commands/" + other + "/cancel", "");
+  ASSERT_EQ(refused.status, 409);
+  EXPECT_TRUE(spec_["paths"]["/v1/commands/{id}/cancel"]["post"]["responses"]["409"].IsMap());
+  expectValid(spec_["components"]["schemas"]["Problem"], nlohmann::json::parse(refused.body),
+              "409");
+  ApiResponse bad_field = call("POST", "/v1/commands", R"({"action": "ping", "agnet_id": "x"})");
+  ASSERT_EQ(bad_field.status, 400);
+  expectValid(spec_["components"]["schemas"]["Problem"], nlohmann::json::parse(bad_field.body),
+              "400");
 }
 
 }  // namespace

@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include "common/protocol/command_params.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/status_matchers.h"
@@ -314,6 +318,66 @@ TEST_F(CommandBookTest, WakeupIsCalledAfterCreateAndCancel) {
   const auto cmd = create();
   ASSERT_OK(book_->cancel(cmd.id, "x"));
   EXPECT_EQ(wakes, 2);
+}
+
+using SteadyClock = std::chrono::steady_clock;
+
+TEST_F(CommandBookTest, WaitReturnsAsSoonAsTheResultIsCommittedFromAnotherThread) {
+  const auto cmd = create();
+  claim();
+  // The delay only makes sure the waiter is asleep when the result lands; the assertions hold
+  // either way.
+  std::thread agent([&] {
+    std::this_thread::sleep_for(50ms);
+    apply(progress(cmd.id, protocol::kProgressRunning, 10));
+    apply(result(cmd.id, "succeeded"));
+  });
+  const auto start = SteadyClock::now();
+  std::optional<CommandRecord> done = book_->waitUntilFinished(cmd.id, 30s);
+  const auto waited = SteadyClock::now() - start;
+  agent.join();
+  ASSERT_TRUE(done.has_value());
+  EXPECT_EQ(done->state, CommandState::kSucceeded) << "progress alone does not end the wait";
+  ASSERT_TRUE(done->result.has_value());
+  EXPECT_EQ(done->result->output["bytes"], 42);
+  EXPECT_LT(waited, 5s) << "woken by the commit, not by the timeout";
+}
+
+TEST_F(CommandBookTest, WaitEndsWithTheCurrentRecordWhenTheTimeoutPasses) {
+  const auto cmd = create();
+  const auto start = SteadyClock::now();
+  std::optional<CommandRecord> still = book_->waitUntilFinished(cmd.id, 30ms);
+  EXPECT_GE(SteadyClock::now() - start, 30ms);
+  ASSERT_TRUE(still.has_value());
+  EXPECT_EQ(still->state, CommandState::kPending);
+}
+
+TEST_F(CommandBookTest, WaitAnswersAtOnceForFinishedAndUnknownCommands) {
+  const auto cmd = create();
+  ASSERT_OK(book_->cancel(cmd.id, "x"));
+  const auto start = SteadyClock::now();
+  std::optional<CommandRecord> done = book_->waitUntilFinished(cmd.id, 30s);
+  ASSERT_TRUE(done.has_value());
+  EXPECT_EQ(done->state, CommandState::kCancelled);
+  EXPECT_FALSE(book_->waitUntilFinished("cmd-nope", 30s).has_value());
+  EXPECT_LT(SteadyClock::now() - start, 5s);
+}
+
+TEST_F(CommandBookTest, AnAbandonedWaitReturnsWhenWoken) {
+  const auto cmd = create();
+  std::atomic<bool> stopping{false};
+  std::optional<CommandRecord> seen;
+  std::thread waiter([&] { seen = book_->waitUntilFinished(cmd.id, 30s, &stopping); });
+  std::this_thread::sleep_for(20ms);
+  const auto start = SteadyClock::now();
+  stopping = true;
+  book_->wakeWaiters();
+  waiter.join();
+  EXPECT_LT(SteadyClock::now() - start, 5s);
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_EQ(seen->state, CommandState::kPending);
+  // A flag already set: no wait at all.
+  EXPECT_EQ(book_->waitUntilFinished(cmd.id, 30s, &stopping)->state, CommandState::kPending);
 }
 
 }  // namespace
