@@ -126,9 +126,11 @@ int runAgent(const AgentConfig& config) {
 
   auto executor = openCommandExecutor(config, clock);
   if (!executor.ok()) {
-    log::error("cannot set up commands", {{"error", executor.status().toString()}});
-    std::cerr << "noa-agent: " << executor.status().message() << "\n";
-    return finish(kExitBadConfig);
+    // Probes and metrics matter more than commands: run without them (the hello advertises no
+    // actions, so the controller refuses commands for this agent and says why).
+    log::error("commands disabled: cannot set up the command journal; fix the state dir",
+               {{"error", executor.status().toString()}, {"state_dir", config.state_dir}});
+    executor = std::unique_ptr<commands::CommandExecutor>();
   }
 
   zmq::context_t context(1);

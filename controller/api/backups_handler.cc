@@ -131,8 +131,8 @@ ApiResponse handleListBackups(const ApiContext& context, const ApiRequest& reque
   if (auto text = request.queryParam("status"); text && !text->empty()) {
     filter.status = backups::parseBackupStatus(*text);
     if (!filter.status) {
-      return badParameter("status", std::string("status must be ") + kStatusNames + ", not '" +
-                                        *text + "'");
+      return badParameter("status",
+                          std::string("status must be ") + kStatusNames + ", not '" + *text + "'");
     }
   }
   // Empty means any policy, as an empty filter does everywhere else.
@@ -181,8 +181,8 @@ ApiResponse handleRestoreBackup(const ApiContext& context, const ApiRequest& req
   std::string target_db;
   bool swap = false;
   if (auto bad = parseRestoreBody(request.body, target_db, swap)) return *bad;
-  return createdCommand(coordinator->restore(request.path_params.at("id"), target_db, swap,
-                                             actorOf(request)));
+  return createdCommand(
+      coordinator->restore(request.path_params.at("id"), target_db, swap, actorOf(request)));
 }
 
 ApiResponse handleVerifyBackup(const ApiContext& context, const ApiRequest& request) {

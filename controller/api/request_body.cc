@@ -49,8 +49,8 @@ std::optional<ApiResponse> expectNoFields(const ApiRequest& request, std::string
   }
   if (body.empty()) return std::nullopt;
   const std::string& name = body.begin().key();
-  return badField(name, "unknown field '" + name + "' (" + std::string(route) +
-                            " takes no fields)");
+  return badField(name,
+                  "unknown field '" + name + "' (" + std::string(route) + " takes no fields)");
 }
 
 ApiResponse commandRefusal(const Status& status) {

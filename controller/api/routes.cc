@@ -51,7 +51,7 @@ constexpr std::array kRoutes = {
           &handleCancelCommand},
     // /v1/backups/status before /v1/backups/{id}, which would take "status" for an id.
     Route{"GET", "/v1/backups", Role::kViewer,
-          "Backups in the catalog, newest first, optionally filtered by service, status and policy",
+          "Backups, newest first, optionally filtered by service, status and policy",
           &handleListBackups},
     Route{"GET", "/v1/backups/status", Role::kViewer,
           "Per service: the newest backup against the RPO target and the last restore drill",
@@ -69,7 +69,7 @@ constexpr std::array kRoutes = {
     Route{"POST", "/v1/backups/{id}/pin", Role::kOperator,
           "Pin a backup (retention never prunes it) or unpin it", &handlePinBackup},
     Route{"POST", "/v1/backups/drills", Role::kOperator,
-          "Run a restore drill of a service now: its newest good backup into a scratch database",
+          "Restore drill now: the service's newest good backup into a scratch database",
           &handleCreateDrill},
     Route{"GET", "/v1/audit", Role::kAdmin, "The audit log, newest first", &handleListAudit},
     Route{"GET", "/metrics", Role::kPublic, "Prometheus metrics of the controller", &handleMetrics},

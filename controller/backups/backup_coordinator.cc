@@ -106,7 +106,8 @@ Result<commands::TargetSpec> BackupCoordinator::chooseTarget(const std::string& 
 Result<CommandRecord> BackupCoordinator::createCommand(const commands::TargetSpec& target,
                                                        const std::string& action, json params,
                                                        const std::string& origin,
-                                                       const std::string& by, Millis timeout) {
+                                                       const std::string& by, Millis timeout,
+                                                       const std::string& reason) {
   NOA_ASSIGN_OR_RETURN(commands::ResolvedTarget resolved,
                        commands::resolveTarget(agents_(), target, action));
   commands::NewCommand request;
@@ -116,14 +117,14 @@ Result<CommandRecord> BackupCoordinator::createCommand(const commands::TargetSpe
   request.deadline_ms = nowMs() + timeout.count();
   request.created_by = by;
   request.origin = origin;
+  request.reason = reason;
   return commands_.create(request);
 }
 
-Result<CommandRecord> BackupCoordinator::startBackup(const ServicePolicy* service_policy,
-                                                     const BackupJobPolicy* job,
+Result<CommandRecord> BackupCoordinator::startBackup(const BackupJobPolicy* job,
                                                      const std::string& service,
-                                                     const std::string& by) {
-  (void)service_policy;
+                                                     const std::string& by,
+                                                     const std::string& reason) {
   BackupKind kind = job != nullptr ? job->kind : BackupKind::kPgDump;
   BackupTarget target = job != nullptr ? job->target : BackupTarget{"", "primary"};
   const std::string action(backupActionName(kind));
@@ -131,7 +132,8 @@ Result<CommandRecord> BackupCoordinator::startBackup(const ServicePolicy* servic
   json params = job != nullptr ? job->params : json::object();
   const std::string origin =
       std::string(kBackupOrigin) + service + "/" + (job != nullptr ? job->name : "");
-  return createCommand(spec, action, std::move(params), origin, by, options_.command_timeout);
+  return createCommand(spec, action, std::move(params), origin, by, options_.command_timeout,
+                       reason);
 }
 
 Result<CommandRecord> BackupCoordinator::backupNow(const std::string& service,
@@ -152,7 +154,7 @@ Result<CommandRecord> BackupCoordinator::backupNow(const std::string& service,
       }
     }
   }
-  return startBackup(sp, job, service, by);
+  return startBackup(job, service, by, "backup now");
 }
 
 Result<CommandRecord> BackupCoordinator::restore(const std::string& backup_id,
@@ -397,7 +399,9 @@ void BackupCoordinator::recordPrune(const CommandRecord& c) {
   std::map<std::string, std::string> gone;  // artifact name -> how
   const json& out = c.result->output;
   if (out.contains("deleted") && out["deleted"].is_array()) {
-    for (const auto& d : out["deleted"]) gone[d.value("name", "")] = "deleted by " + c.id;
+    for (const auto& d : out["deleted"]) {
+      gone[d.value("name", "")] = "pruned by retention (" + c.id + "; its history says why)";
+    }
   }
   if (out.contains("kept") && out["kept"].is_array()) {
     for (const auto& k : out["kept"]) {
@@ -440,9 +444,8 @@ void BackupCoordinator::runSchedules() {
   for (const DueJob& job : tick_result.due) {
     Result<CommandRecord> created = Status::Internal("unknown job");
     if (job.key.kind == JobKind::kBackup) {
-      const ServicePolicy* sp = policy_.findService(job.key.service);
-      created = startBackup(sp, policy_.findBackup(job.key.service, job.key.policy), job.key.service,
-                            "scheduler");
+      created = startBackup(policy_.findBackup(job.key.service, job.key.policy), job.key.service,
+                            "scheduler", job.reason);
     } else {
       created = drill(job.key.service, "scheduler");
     }
@@ -488,7 +491,11 @@ void BackupCoordinator::applyRetention() {
       // One prune per agent and directory (an artifact lives where its agent wrote it).
       std::map<std::pair<std::string, std::string>, json> by_place;
       std::map<std::string, std::string> reasons;
-      for (const auto& item : decision.items) reasons[item.id] = item.reason;
+      std::string why;  // every entry's verdict, in the prune command's history
+      for (const auto& item : decision.items) {
+        reasons[item.id] = item.reason;
+        why += (why.empty() ? "" : "; ") + item.id + " " + item.reason;
+      }
       for (const BackupEntry& e : entries) {
         const std::filesystem::path location(e.location);
         const auto place = std::make_pair(e.agent_id, location.parent_path().string());
@@ -510,7 +517,7 @@ void BackupCoordinator::applyRetention() {
       for (auto& [place, params] : by_place) {
         if (params["artifacts"].empty()) continue;
         auto created = createCommand({place.first, "", ""}, "retention.prune", params, origin,
-                                     "retention", options_.prune_timeout);
+                                     "retention", options_.prune_timeout, why);
         if (!created.ok()) {
           log::warn("retention prune could not start",
                     {{"policy", sp.service + "/" + job.name}, {"agent", place.first},

@@ -92,10 +92,10 @@ class BackupCoordinator {
   Result<commands::CommandRecord> createCommand(const commands::TargetSpec& target,
                                                 const std::string& action, nlohmann::json params,
                                                 const std::string& origin, const std::string& by,
-                                                Millis timeout);
-  Result<commands::CommandRecord> startBackup(const ServicePolicy* service_policy,
-                                              const BackupJobPolicy* job,
-                                              const std::string& service, const std::string& by);
+                                                Millis timeout, const std::string& reason = "");
+  Result<commands::CommandRecord> startBackup(const BackupJobPolicy* job,
+                                              const std::string& service, const std::string& by,
+                                              const std::string& reason = "");
   // An agent of the service that can run `action`, per the target rule.
   Result<commands::TargetSpec> chooseTarget(const std::string& service, const BackupTarget& target,
                                             const std::string& action) const;

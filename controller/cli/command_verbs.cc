@@ -1,4 +1,5 @@
-// noactl's command channel verbs: run, commands, command, cancel (see commands.cc for usage).
+// noactl's command channel verbs: run, commands, command, cancel (see commands.cc for usage),
+// and the create-then-follow loop the backup verbs share.
 
 #include <cctype>
 #include <chrono>
@@ -144,13 +145,14 @@ int Runner::runAction() {
     err_ << "noactl: " << request.status().message() << "\n";
     return kExitUsage;
   }
-  const std::string body = request->dump();
+  return createCommand("/v1/commands", request->dump(), inv_.local["wait"].as<bool>());
+}
+
+int Runner::createCommand(const std::string& target, const std::string& body, bool wait) {
   json created;
   int http_status = 0;
-  if (int code = fetch("/v1/commands", created, http_status, {}, &body); code != kExitOk) {
-    return code;
-  }
-  if (!inv_.local["wait"].as<bool>()) {
+  if (int code = fetch(target, created, http_status, {}, &body); code != kExitOk) return code;
+  if (!wait) {
     return print(created, [this](const json& b) { return renderCommandRow(b, now_ms_); });
   }
   return waitForCommand(std::move(created));

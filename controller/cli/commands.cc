@@ -63,6 +63,18 @@ constexpr CommandSpec kCommands[] = {
     {"command", "command ID", 1, 1, "one command: target, params, state history, progress, result"},
     {"cancel", "cancel ID", 1, 1,
      "cancel a command (operator): at once when not sent yet, else the agent is told"},
+    {"backup",
+     "backup now SERVICE [--policy P] [--wait] | backup list [--service S] [--status S]\n"
+     "      [--policy P] [--limit N] | backup show ID | backup status |\n"
+     "      backup restore ID --target-db DB [--swap] [--wait] | backup verify ID [--wait] |\n"
+     "      backup pin ID [--unpin]",
+     1, 2,
+     "backups: list, show (with verifications and drills), status (per service: RPO, last\n"
+     "      drill); now (of policy P), restore into DB (--swap: it takes DB's place), verify,\n"
+     "      pin against retention (operator). --wait: follow it, exit 5 unless it succeeded"},
+    {"drill", "drill SERVICE [--wait]", 1, 1,
+     "restore drill (operator): the service's newest good backup into a scratch database,\n"
+     "      timed against the RTO target; --wait as for backup"},
 };
 
 const CommandSpec* findCommand(const std::string& name) {
@@ -109,6 +121,7 @@ po::options_description commandFlags(const std::string& command) {
     }
   }
   addCommandChannelFlags(command, desc);
+  addBackupFlags(command, desc);
   return desc;
 }
 
@@ -127,7 +140,7 @@ std::string usage() {
          "--token-file (NOA_TOKEN_FILE), else NOA_TOKEN, else the config file's token_file.\n"
          "Exit codes: 0 ok, 1 usage error, 2 controller unreachable, 3 HTTP error (401/403\n"
          "included) or degraded controller, 4 unreadable response, 5 command did not succeed\n"
-         "(run --wait: it failed, timed out or was cancelled).\n";
+         "(run, backup or drill with --wait: it failed, timed out or was cancelled).\n";
   return out.str();
 }
 
@@ -198,6 +211,7 @@ Status parseInvocation(int argc, const char* const* argv, Invocation& inv) {
     return Status::InvalidArgument(std::string(e.what()) + " (for '" + inv.command + "')");
   }
   const CommandSpec& spec = *findCommand(inv.command);
+  if (inv.command == "backup") return checkBackupInvocation(inv);
   if (inv.command == "keys" && !inv.positionals.empty()) {
     const std::string& action = inv.positionals[0];
     const size_t want = action == "list" ? 1 : 2;
@@ -265,6 +279,8 @@ int Runner::run() {
   if (c == "commands") return listCommands();
   if (c == "command") return showCommand();
   if (c == "cancel") return cancelCommand();
+  if (c == "backup") return backup();
+  if (c == "drill") return drill();
   std::string target = "/v1/agents/" + urlEncode(inv_.positionals[0]);
   if (c == "metric") {
     target += "/metrics?name=" + urlEncode(inv_.positionals[1]);
@@ -411,7 +427,8 @@ int usageError(std::ostream& err, const std::string& reason) {
          "          run ACTION (--service S [--role R] | --agent A) [--param K=V]...\n"
          "              [--params-json J] [--timeout D] [--wait] |\n"
          "          commands [--state S] [--service S] [--agent A] [--limit N] | command ID |\n"
-         "          cancel ID\n"
+         "          cancel ID | backup now|list|show|restore|verify|pin|status ... |\n"
+         "          drill SERVICE [--wait]\n"
          "Run 'noactl --help' for details.\n";
   return kExitUsage;
 }

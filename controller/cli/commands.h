@@ -7,7 +7,7 @@
 //
 // Exit codes: 0 ok, 1 usage error, 2 controller unreachable, 3 HTTP error (or a degraded
 // controller for `status`), 4 a response noactl cannot read, 5 a command that did not succeed
-// (`run --wait`: it failed, timed out or was cancelled).
+// (`run`, `backup` or `drill` with --wait: it failed, timed out or was cancelled).
 
 #include <iosfwd>
 

@@ -3,7 +3,8 @@
 // noactl's insides, shared by the files that implement its commands: the parsed command line and
 // the Runner that calls the REST API and prints the answers. commands.cc parses the command line
 // and has the plumbing (fetch / print / show) and the registry, service, key and audit commands;
-// command_verbs.cc has the command channel's (run, commands, command, cancel).
+// command_verbs.cc has the command channel's (run, commands, command, cancel), backup_verbs.cc
+// the backups' (backup now|list|show|restore|verify|pin|status, drill).
 
 #include <functional>
 #include <initializer_list>
@@ -38,6 +39,14 @@ void addCommandChannelFlags(const std::string& command, po::options_description&
 Result<nlohmann::json> newCommandBody(const Invocation& inv);
 // Whether the REST state name is a terminal one (succeeded, failed, timed_out, cancelled).
 bool isTerminalCommandState(const nlohmann::json& state);
+
+// ---- backup_verbs.cc ----
+
+// Adds the flags of `backup` and `drill` to `desc` (nothing for other commands).
+void addBackupFlags(const std::string& command, po::options_description& desc);
+// Checks `backup VERB ...`: a known verb, its arguments, and only its own flags; InvalidArgument
+// (a usage error) saying what is wrong.
+Status checkBackupInvocation(const Invocation& inv);
 
 class Runner {
  public:
@@ -76,9 +85,16 @@ class Runner {
   int runAction();
   // Long-polls the command until it is terminal, progress on stderr, then prints it.
   int waitForCommand(nlohmann::json record);
+  // POSTs `body` to `target`, a route that creates a command; prints the command, or with
+  // `wait` follows it as waitForCommand does.
+  int createCommand(const std::string& target, const std::string& body, bool wait);
   int listCommands();
   int showCommand();
   int cancelCommand();
+
+  // ---- backup_verbs.cc ----
+  int backup();
+  int drill();
 
   const Invocation& inv_;
   ControllerClient client_;

@@ -37,13 +37,6 @@ Status expectObject(const json& body, const char* what) {
   return Status::Ok();
 }
 
-std::string formatSeconds(int64_t seconds) {
-  if (seconds < 60) return std::to_string(seconds) + "s";
-  if (seconds < 3600) return std::to_string(seconds / 60) + "m";
-  if (seconds < 86400) return std::to_string(seconds / 3600) + "h";
-  return std::to_string(seconds / 86400) + "d";
-}
-
 std::string withAge(const json& timestamp, int64_t now_ms) {
   if (!timestamp.is_string()) return "-";
   return timestamp.get<std::string>() + " (" + formatAge(timestamp, now_ms) + ")";
@@ -141,6 +134,13 @@ std::string formatAge(const json& timestamp, int64_t now_ms) {
   if (!ms.ok()) return value;
   const int64_t age_ms = std::max<int64_t>(0, now_ms - *ms);
   return formatSeconds(age_ms / 1000) + " ago";
+}
+
+std::string formatSeconds(int64_t seconds) {
+  if (seconds < 60) return std::to_string(seconds) + "s";
+  if (seconds < 3600) return std::to_string(seconds / 60) + "m";
+  if (seconds < 86400) return std::to_string(seconds / 3600) + "h";
+  return std::to_string(seconds / 86400) + "d";
 }
 
 std::string formatRelativeMs(int64_t ts_ms, int64_t now_ms) {

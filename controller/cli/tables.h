@@ -27,6 +27,8 @@ std::string renderKeyValues(const std::vector<std::pair<std::string, std::string
 
 // "12s ago", "5m ago", ...; "-" for null; the text itself when it is not RFC 3339.
 std::string formatAge(const nlohmann::json& timestamp, int64_t now_ms);
+// A span in its largest whole unit: "45s", "12m", "3h", "2d".
+std::string formatSeconds(int64_t seconds);
 // The same for unix ms: "12s ago", or "in 5m" for a time still ahead.
 std::string formatRelativeMs(int64_t ts_ms, int64_t now_ms);
 

@@ -113,7 +113,9 @@ Result<CommandRecord> CommandBook::create(const NewCommand& request) {
   record.created_ms = now;
   record.created_by = request.created_by;
   record.origin = request.origin;
-  record.history.push_back({CommandState::kPending, now, "created by " + request.created_by});
+  std::string detail = "created by " + request.created_by;
+  if (!request.reason.empty()) detail += ": " + request.reason.substr(0, 2048);
+  record.history.push_back({CommandState::kPending, now, std::move(detail)});
   // Refuse here what could never be sent, rather than at delivery time.
   NOA_ASSIGN_OR_RETURN(protocol::Command wire, toWire(record, false));
   if (wire.params_json.size() > options_.max_params_json_bytes) {
@@ -275,7 +277,10 @@ Result<std::vector<protocol::Command>> CommandBook::claimDeliveries(const std::s
     messages.push_back(std::move(wire).value());
     changed.push_back(std::move(t.record));
   }
-  NOA_RETURN_IF_ERROR(storeLocked(changed, /*sync=*/true));
+  // Written to the WAL before anything is sent, but not fsync'd: "sent" only steers resends, and
+  // a "sent" lost with the machine (not with the process: the WAL is in the page cache) means the
+  // command goes again, which the agent's dedupe makes harmless.
+  NOA_RETURN_IF_ERROR(storeLocked(changed, /*sync=*/false));
   reconnected_.erase(agent_id);
   stats_.sent += first_sends;
   stats_.resent += resends;
@@ -329,7 +334,10 @@ Result<ApplyResult> CommandBook::applyProgress(const std::string& agent_id,
   NOA_ASSIGN_OR_RETURN(ApplyResult out,
                        applyAgentEventLocked(agent_id, msg.command_id, event, state_changed));
   if (out.outcome == ApplyOutcome::kApplied) {
-    NOA_RETURN_IF_ERROR(storeLocked({*out.record}, /*sync=*/state_changed));
+    // Not fsync'd: acked/running are facts the agent repeats (it re-announces a command it still
+    // runs when it is sent again), and nothing the controller does waits on them. What is
+    // acknowledged to someone (creation, cancel, results, expiry) is synced.
+    NOA_RETURN_IF_ERROR(storeLocked({*out.record}, /*sync=*/false));
   }
   return out;
 }

@@ -1,9 +1,12 @@
 #pragma once
 
 // The controller's commands: an in-memory index over the `commands` column family. Every change
-// is committed (WAL fsync'd) before the call returns, so whatever the caller does next (send a
-// command, acknowledge a result, answer a REST request) rests on stored state; a commit that
-// fails changes nothing in memory and returns the store's error.
+// is committed before the call returns, so whatever the caller does next (send a command,
+// acknowledge a result, answer a REST request) rests on stored state; a commit that fails changes
+// nothing in memory and returns the store's error. What is acknowledged to someone (creation,
+// cancel, a result, expiry) is fsync'd; "sent", "acked" and "running" reach the WAL without an
+// fsync (they survive a crash of the process, and if the machine loses them the command is sent
+// again and the agent dedupes it): two fsyncs per command instead of five.
 //
 // Delivery is at least once, dedupe is the agent's job (by command id):
 //  - claimDeliveries() marks what is due as sent (stored) and returns exactly the messages to
@@ -65,6 +68,8 @@ struct NewCommand {
   int64_t deadline_ms = 0;  // unix ms; 0 = none
   std::string created_by;
   std::string origin;  // see CommandRecord::origin
+  // Why it was created (a policy's reasons), kept in the first history item's detail.
+  std::string reason;
 };
 
 struct CommandFilter {

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <sys/mount.h>
+
 #include "tests/testing/harness/noa_cluster.h"
 #include "tests/testing/servers/pg_server.h"
 #include "tests/testing/servers/pg_sql.h"
@@ -201,6 +203,34 @@ TEST_F(BackupsTest, FailedDumpLeavesNoCatalogEntryAndSaysWhy) {
   for (const auto& e : fs::directory_iterator(backups_)) {
     ADD_FAILURE() << "left behind: " << e.path();
   }
+}
+
+TEST_F(BackupsTest, DiskFullLeavesTheCatalogAndEarlierBackupsAlone) {
+  json earlier = backupNow();
+  ASSERT_FALSE(earlier.is_null());
+  const std::string small = dir_.path() + "/small";
+  fs::create_directories(small);
+  if (::mount("tmpfs", small.c_str(), "tmpfs", 0, "size=256k") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs (needs root)";
+  }
+  struct Unmount {
+    std::string path;
+    ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+  } unmount{small};
+  // Refused by the free-space check here (ENOSPC in the middle of the write is
+  // PgActionsTest.DiskFullKeepsEarlierBackupsAndRemovesThePartial); either way nothing is
+  // cataloged and nothing is left behind.
+  json failed = runJson({"run", "backup.pg_dump", "--agent", "pg-1", "--param", "dbname=app",
+                         "--param", "backup_dir=" + small, "--param", "verify=false", "--wait"},
+                        5);
+  EXPECT_EQ(failed["state"], "failed") << failed.dump();
+  EXPECT_EQ(failed["result"]["error_code"], "no_space") << failed.dump();
+  EXPECT_TRUE(fs::is_empty(small)) << "the partial is removed";
+  std::this_thread::sleep_for(2500ms);
+  json all = backups();
+  ASSERT_EQ(all.size(), 1u) << all.dump();
+  EXPECT_EQ(all[0]["id"], earlier["id"]);
+  EXPECT_TRUE(fs::exists(earlier["location"].get<std::string>()));
 }
 
 TEST_F(BackupsTest, PinnedFlagIsStoredAndShown) {

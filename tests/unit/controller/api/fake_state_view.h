@@ -2,7 +2,8 @@
 
 // A StateView with fixed data for REST and noactl tests. Thread-safe: the server reads it from
 // its pool threads while the test changes it between requests. enableCommands() attaches a real
-// CommandBook over a real store in a temporary directory (the command channel).
+// CommandBook over a real store in a temporary directory (the command channel); enableBackups()
+// adds a real BackupCatalog and BackupCoordinator over the same store.
 
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
@@ -17,6 +18,9 @@
 
 #include "common/clock.h"
 #include "controller/api/state_view.h"
+#include "controller/backups/backup_catalog.h"
+#include "controller/backups/backup_coordinator.h"
+#include "controller/backups/backup_policy.h"
 #include "controller/commands/command_book.h"
 #include "controller/store/store.h"
 #include "tests/unit/controller/store/store_test_util.h"
@@ -147,6 +151,39 @@ class FakeStateView final : public controller::StateView {
     commands_called_.wait(lock, [&] { return commands_calls_ >= calls; });
   }
 
+  controller::backups::BackupCoordinator* backups() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return coordinator_.get();
+  }
+
+  // Backups over the command channel's store (enabled first when it is not yet): a catalog and
+  // a coordinator with the policy file `policy_yaml`, whose agents are this view's. Call before
+  // the server starts; tick() is the test's to call (there is no reconcile thread).
+  controller::backups::BackupCoordinator& enableBackups(const Clock& clock,
+                                                        const std::string& policy_yaml) {
+    if (book_ == nullptr) enableCommands(clock);
+    auto policy = controller::backups::parsePolicyYaml(policy_yaml);
+    if (!policy.ok()) {
+      ADD_FAILURE() << policy.status().toString();
+      std::abort();
+    }
+    auto catalog = controller::backups::BackupCatalog::open(*store_, clock);
+    if (!catalog.ok()) {
+      ADD_FAILURE() << catalog.status().toString();
+      std::abort();
+    }
+    auto coordinator = std::make_unique<controller::backups::BackupCoordinator>(
+        **catalog, *book_, [this] { return agents(); }, std::move(policy).value(), clock);
+    if (Status started = coordinator->start(); !started.ok()) {
+      ADD_FAILURE() << started.toString();
+      std::abort();
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    catalog_ = std::move(catalog).value();
+    coordinator_ = std::move(coordinator);
+    return *coordinator_;
+  }
+
   // Opens a store in a temporary directory and a CommandBook over it on `clock` (which must
   // outlive this). Call before the server starts; the book lives as long as this view.
   controller::commands::CommandBook& enableCommands(const Clock& clock) {
@@ -176,10 +213,14 @@ class FakeStateView final : public controller::StateView {
   Status history_error_;
   mutable int64_t last_since_ = -1;
   mutable size_t last_limit_ = 0;
-  // Declared in this order so the book goes before its store, the store before its directory.
+  // Declared in this order so the book goes before its store, the store before its directory
+  // (members are destroyed in reverse order).
   std::unique_ptr<controller::testing::TempDir> commands_dir_;
   std::unique_ptr<controller::Store> store_;
   std::unique_ptr<controller::commands::CommandBook> book_;
+  // Likewise: the coordinator before its catalog, both before the book and the store.
+  std::unique_ptr<controller::backups::BackupCatalog> catalog_;
+  std::unique_ptr<controller::backups::BackupCoordinator> coordinator_;
   mutable size_t commands_calls_ = 0;
   mutable std::condition_variable commands_called_;
 };

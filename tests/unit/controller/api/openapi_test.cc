@@ -119,6 +119,15 @@ class OpenApiTest : public ::testing::Test {
                             const std::string& status) {
     YAML::Node response = spec_["paths"][path][method]["responses"][status];
     EXPECT_TRUE(response.IsMap()) << method << " " << path << " does not document " << status;
+    const std::string ref = response["$ref"].as<std::string>("");
+    const std::string prefix = "#/components/responses/";
+    if (!ref.empty()) {  // a shared answer, such as CommandCreated (never assign a Node: that
+                         // would overwrite the spec's own node)
+      EXPECT_EQ(ref.rfind(prefix, 0), 0u) << ref;
+      YAML::Node shared = spec_["components"]["responses"][ref.substr(prefix.size())];
+      EXPECT_TRUE(shared.IsMap()) << ref << " does not resolve";
+      return shared["content"]["application/json"]["schema"];
+    }
     return response["content"]["application/json"]["schema"];
   }
 
@@ -335,6 +344,84 @@ TEST_F(OpenApiTest, CommandRouteAnswersMatchTheirDocumentedSchemas) {
   ASSERT_EQ(bad_field.status, 400);
   expectValid(spec_["components"]["schemas"]["Problem"], nlohmann::json::parse(bad_field.body),
               "400");
+}
+
+TEST_F(OpenApiTest, BackupRouteAnswersMatchTheirDocumentedSchemas) {
+  prometheus::Registry registry;
+  noa::testing::FakeClock clock;
+  noa::testing::FakeStateView state(registry);
+  backups::BackupCoordinator& coordinator = state.enableBackups(clock, R"(
+services:
+  postgres:
+    backups:
+      - {name: nightly, kind: pg_dump, schedule: "0 3 * * *"}
+    drill: {schedule: "0 5 * * 0", rto_target: 1h}
+)");
+  commands::CommandBook& book = *state.commands();
+  AgentRecord pg =
+      makeAgent("pg-1", "postgres", "postgres", Liveness::kAlive, "healthy", "primary");
+  pg.hello.capabilities = {"backup.pg_dump", "backup.verify", "restore.pg_restore"};
+  state.setAgents({pg});
+  const ApiContext context{state, clock};
+  auto call = [&](const std::string& method, const std::string& path, const std::string& body) {
+    ApiRequest request;
+    request.method = method;
+    request.path = path;
+    request.body = body;
+    return dispatch(context, request);
+  };
+  auto body = [](const ApiResponse& res) { return nlohmann::json::parse(res.body); };
+  // Played by the agent: takes what is due and answers `id`; then the reconcile tick.
+  auto answer = [&](const std::string& id, const std::string& status, const nlohmann::json& out) {
+    noa::testing::deliverTo(book, "pg-1");
+    noa::testing::reportResult(book, "pg-1", id, status, status == "succeeded" ? "" : "io_error",
+                               "", out.dump());
+    coordinator.tick();
+  };
+  expectValid(responseSchema("/v1/backups/status", "get", "200"),
+              body(call("GET", "/v1/backups/status", "")), "status without backups");
+
+  ApiResponse created = call("POST", "/v1/backups", R"({"service": "postgres"})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  expectValid(responseSchema("/v1/backups", "post", "201"), body(created), "POST /v1/backups");
+  answer(body(created)["id"], "succeeded",
+         {{"artifact_path", "/b/app.dump"}, {"sha256", std::string(64, 'a')}, {"verified", true}});
+  const nlohmann::json list = body(call("GET", "/v1/backups", ""));
+  expectValid(responseSchema("/v1/backups", "get", "200"), list, "GET /v1/backups");
+  ASSERT_EQ(list["backups"].size(), 1u);
+  const std::string id = list["backups"][0]["id"];
+
+  ApiResponse drill = call("POST", "/v1/backups/drills", R"({"service": "postgres"})");
+  ASSERT_EQ(drill.status, 201) << drill.body;
+  expectValid(responseSchema("/v1/backups/drills", "post", "201"), body(drill), "POST drills");
+  answer(body(drill)["id"], "succeeded", {{"tables", {{"t", 1}}}});
+  ApiResponse verify = call("POST", "/v1/backups/" + id + "/verify", "");
+  ASSERT_EQ(verify.status, 201) << verify.body;
+  expectValid(responseSchema("/v1/backups/{id}/verify", "post", "201"), body(verify), "verify");
+  answer(body(verify)["id"], "failed", nlohmann::json::object());
+  ApiResponse pinned = call("POST", "/v1/backups/" + id + "/pin", "");
+  ASSERT_EQ(pinned.status, 200) << pinned.body;
+  expectValid(responseSchema("/v1/backups/{id}/pin", "post", "200"), body(pinned), "pin");
+  const nlohmann::json one = body(call("GET", "/v1/backups/" + id, ""));
+  EXPECT_EQ(one["verifications"].size(), 2u) << one.dump();
+  EXPECT_EQ(one["drills"].size(), 1u) << one.dump();
+  expectValid(responseSchema("/v1/backups/{id}", "get", "200"), one, "GET one, with checks");
+  const nlohmann::json status = body(call("GET", "/v1/backups/status", ""));
+  EXPECT_TRUE(status["services"][0]["last_drill"].is_object()) << status.dump();
+  expectValid(responseSchema("/v1/backups/status", "get", "200"), status, "status");
+  // Every property the Backup schema lists is one backupToJson writes.
+  for (const auto& property : spec_["components"]["schemas"]["Backup"]["properties"]) {
+    EXPECT_TRUE(one.contains(property.first.as<std::string>())) << property.first;
+  }
+
+  // Refusals are documented problems: a corrupt backup is not restored (409).
+  ApiResponse refused = call("POST", "/v1/backups/" + id + "/restore", R"({"target_db": "x"})");
+  ASSERT_EQ(refused.status, 409) << refused.body;
+  EXPECT_TRUE(spec_["paths"]["/v1/backups/{id}/restore"]["post"]["responses"]["409"].IsMap());
+  expectValid(spec_["components"]["schemas"]["Problem"], body(refused), "409");
+  ApiResponse restore = call("POST", "/v1/backups/" + id + "/restore", R"({"target": "x"})");
+  ASSERT_EQ(restore.status, 400);
+  expectValid(spec_["components"]["schemas"]["Problem"], body(restore), "400");
 }
 
 }  // namespace

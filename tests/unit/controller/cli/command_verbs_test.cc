@@ -1,14 +1,11 @@
 // noactl run / commands / command / cancel, in-process against a real ApiServer whose fake
-// StateView holds a real CommandBook. The agent's side (until the ingest wiring does it) is a
-// thread that answers what the book delivers.
+// StateView holds a real CommandBook. The agent's side is a thread that answers what the book
+// delivers (fake_agent.h).
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
-#include <functional>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -20,6 +17,7 @@
 #include "tests/testing/status_matchers.h"
 #include "tests/unit/controller/api/fake_agent_side.h"
 #include "tests/unit/controller/api/fake_state_view.h"
+#include "tests/unit/controller/cli/fake_agent.h"
 
 namespace noa::cli {
 namespace {
@@ -41,52 +39,7 @@ bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-// Plays agent pg-1: whenever the book has something new (its wakeup), takes the deliveries and
-// hands each command id to `answer`, on its own thread.
-class FakeAgent {
- public:
-  using Answer = std::function<void(CommandBook&, const std::string& id)>;
-
-  FakeAgent(CommandBook& book, Answer answer) : book_(book), answer_(std::move(answer)) {
-    book_.setWakeup([this] {
-      std::lock_guard lock(mu_);
-      ++wakes_;
-      cv_.notify_all();
-    });
-    thread_ = std::thread([this] { loop(); });
-  }
-  ~FakeAgent() {
-    {
-      std::lock_guard lock(mu_);
-      stop_ = true;
-      cv_.notify_all();
-    }
-    thread_.join();
-    book_.setWakeup(nullptr);
-  }
-
- private:
-  void loop() {
-    uint64_t seen = 0;
-    for (;;) {
-      {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return stop_ || wakes_ != seen; });
-        if (stop_) return;
-        seen = wakes_;
-      }
-      for (const std::string& id : noa::testing::deliverTo(book_, "pg-1")) answer_(book_, id);
-    }
-  }
-
-  CommandBook& book_;
-  Answer answer_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  uint64_t wakes_ = 0;
-  bool stop_ = false;
-  std::thread thread_;
-};
+using noa::testing::FakeAgent;
 
 class CommandVerbsTest : public ::testing::Test {
  protected:
