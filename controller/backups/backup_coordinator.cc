@@ -368,8 +368,8 @@ void BackupCoordinator::recordDrill(const CommandRecord& c, const std::string& b
     if (c.result->output.contains("tables") && c.result->output["tables"].is_object()) {
       tables = c.result->output["tables"].size();
     }
-    d.detail = "restored " + std::to_string(tables) + " tables in " +
-               std::to_string(d.restore_ms) + " ms (target " + std::to_string(rto) + " ms)";
+    d.detail = "restored " + std::to_string(tables) + (tables == 1 ? " table" : " tables") +
+               " in " + std::to_string(d.restore_ms) + " ms (RTO target " + formatAge(rto) + ")";
   } else {
     d.detail = failureText(c);
   }

@@ -63,8 +63,10 @@ struct BackupEntry {
   uint64_t size_bytes = 0;
   std::string sha256;  // lowercase hex
   std::string command_id;
-  int64_t started_ms = 0;   // agent clock
-  int64_t finished_ms = 0;  // agent clock
+  // Controller clock: when the agent reported the backup running, and when its result arrived
+  // (the manifest beside the artifact has the agent's own started_at / stopped_at).
+  int64_t started_ms = 0;
+  int64_t finished_ms = 0;
   int64_t created_ms = 0;   // catalog time (controller clock)
   BackupStatus status = BackupStatus::kAvailable;
   bool pinned = false;                            // never pruned by retention

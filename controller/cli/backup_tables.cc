@@ -117,15 +117,8 @@ Result<std::string> checksTable(const json& backup) {
 }  // namespace
 
 Result<std::string> renderBackups(const json& body, int64_t now_ms) {
-  const json& list = member(body, "backups");
-  if (!list.is_array()) return Status::InvalidArgument("expected an array \"backups\"");
-  std::vector<Row> rows;
-  for (const json& b : list) {
-    NOA_ASSIGN_OR_RETURN(Row row, backupRow(b, now_ms));
-    rows.push_back(std::move(row));
-  }
-  if (rows.empty()) return std::string("no backups\n");
-  return renderTable(kBackupHeader, rows);
+  return renderRows(body, "backups", kBackupHeader, "no backups\n",
+                    [now_ms](const json& b) { return backupRow(b, now_ms); });
 }
 
 Result<std::string> renderBackupRow(const json& backup, int64_t now_ms) {
@@ -153,8 +146,8 @@ Result<std::string> renderBackup(const json& b, int64_t now_ms) {
       {"size", size},
       {"sha256", text(b, "sha256")},
       {"cataloged", timeText(b, "created_ms", now_ms)},
-      {"started", timeText(b, "started_ms", now_ms) + " (agent clock)"},
-      {"finished", timeText(b, "finished_ms", now_ms) + " (agent clock)"},
+      {"started", timeText(b, "started_ms", now_ms)},
+      {"finished", timeText(b, "finished_ms", now_ms)},
       {"command", text(b, "command_id")},
   });
   NOA_ASSIGN_OR_RETURN(std::string checks, checksTable(b));

@@ -80,15 +80,8 @@ std::string resultText(const json& result) {
 }  // namespace
 
 Result<std::string> renderCommands(const json& body, int64_t now_ms) {
-  const json& list = member(body, "commands");
-  if (!list.is_array()) return Status::InvalidArgument("expected an array \"commands\"");
-  std::vector<Row> rows;
-  for (const json& c : list) {
-    NOA_ASSIGN_OR_RETURN(Row row, commandRow(c, now_ms));
-    rows.push_back(std::move(row));
-  }
-  if (rows.empty()) return std::string("no commands\n");
-  return renderTable(kCommandHeader, rows);
+  return renderRows(body, "commands", kCommandHeader, "no commands\n",
+                    [now_ms](const json& c) { return commandRow(c, now_ms); });
 }
 
 Result<std::string> renderCommandRow(const json& command, int64_t now_ms) {

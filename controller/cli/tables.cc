@@ -144,8 +144,10 @@ std::string formatSeconds(int64_t seconds) {
 }
 
 std::string formatRelativeMs(int64_t ts_ms, int64_t now_ms) {
-  if (ts_ms > now_ms) return "in " + formatSeconds((ts_ms - now_ms) / 1000);
-  return formatSeconds((now_ms - ts_ms) / 1000) + " ago";
+  // noactl reads its clock once, before the request: what happened while it waited for the
+  // answer is a few ms "ahead" and reads as now, not "in 0s".
+  if (ts_ms >= now_ms + 1000) return "in " + formatSeconds((ts_ms - now_ms) / 1000);
+  return formatSeconds(std::max<int64_t>(0, now_ms - ts_ms) / 1000) + " ago";
 }
 
 Result<std::string> renderStatus(const json& health, int64_t now_ms) {

@@ -19,6 +19,24 @@ using Row = std::vector<std::string>;
 // Columns padded to their widest cell and separated by two spaces; no trailing spaces.
 std::string renderTable(const Row& header, const std::vector<Row>& rows);
 
+// The array `key` of a list response, one row per element (`row_of(element)` returns
+// Result<Row>), or `empty_text` when there is none.
+template <class RowOf>
+Result<std::string> renderRows(const nlohmann::json& body, const char* key, const Row& header,
+                               const char* empty_text, RowOf row_of) {
+  const auto it = body.is_object() ? body.find(key) : body.end();
+  if (it == body.end() || !it->is_array()) {
+    return Status::InvalidArgument(std::string("expected an array \"") + key + "\"");
+  }
+  std::vector<Row> rows;
+  for (const nlohmann::json& element : *it) {
+    NOA_ASSIGN_OR_RETURN(Row row, row_of(element));
+    rows.push_back(std::move(row));
+  }
+  if (rows.empty()) return std::string(empty_text);
+  return renderTable(header, rows);
+}
+
 // A field as table text: strings as they are ("-" when empty, missing or null), numbers
 // without quotes, booleans as yes/no.
 std::string fieldText(const nlohmann::json& object, const char* key);

@@ -264,7 +264,7 @@ TEST_F(BackupsHandlerTest, StatusIsRoutedBeforeTheIdAndShowsRpoAndTheLastDrill) 
   EXPECT_EQ(s["last_drill"]["rto_target_ms"], 3'600'000);
   EXPECT_EQ(s["last_drill"]["command_id"], drill["id"]);
   EXPECT_TRUE(s["last_drill"]["ts"].is_string());
-  EXPECT_NE(s["last_drill"]["detail"].get<std::string>().find("restored 1 tables"),
+  EXPECT_NE(s["last_drill"]["detail"].get<std::string>().find("restored 1 table "),
             std::string::npos);
 }
 
