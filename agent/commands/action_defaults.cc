@@ -13,7 +13,8 @@ void fill(json& params, const char* key, const std::string& value) {
 }
 
 bool isPgAction(const std::string& action) {
-  return action == "backup.pg_dump" || action == "restore.pg_restore";
+  return action == "backup.pg_dump" || action == "restore.pg_restore" || action == "pg.promote" ||
+         action == "pg.follow";
 }
 
 }  // namespace
@@ -26,7 +27,13 @@ std::vector<std::string> defaultActionsFor(const std::string& kind) {
             "retention.prune",
             "snapshot.create",
             "snapshot.restore",
-            "backup.verify"};
+            "backup.verify",
+            "pg.promote",
+            "pg.follow"};
+  }
+  if (kind == "redis") {
+    return {"ping",          "snapshot.create", "snapshot.restore", "retention.prune",
+            "backup.verify", "redis.promote",   "redis.follow"};
   }
   if (kind == "llama") {
     return {"ping",         "model.load", "snapshot.create", "snapshot.restore", "retention.prune",
@@ -51,6 +58,19 @@ json withDefaults(const std::string& action, json params, const AgentActionDefau
   }
   if (action == "snapshot.create") fill(params, "snapshot_dir", defaults.snapshot_dir);
   if (action == "model.load") fill(params, "models_dir", defaults.models_dir);
+  if (action == "pg.follow") {
+    fill(params, "data_dir", defaults.pg_data_dir);
+    fill(params, "bin_dir", defaults.pg_bin_dir);
+    fill(params, "application_name", defaults.agent_id);
+  }
+  if ((action == "redis.promote" || action == "redis.follow") && !params.contains("host") &&
+      !params.contains("port")) {
+    fill(params, "host", defaults.redis_host);
+    if (defaults.redis_port > 0) params["port"] = defaults.redis_port;
+  }
+  if (action == "redis.promote" || action == "redis.follow") {
+    fill(params, "password_file", defaults.redis_password_file);
+  }
   fill(params, "lock_dir", defaults.lock_dir);
   return params;
 }

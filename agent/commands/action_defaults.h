@@ -24,11 +24,22 @@ struct AgentActionDefaults {
   std::string snapshot_dir;  // snapshot.create
   std::string models_dir;    // model.load
   std::string lock_dir;      // every action that takes a target lock
+  // pg.follow: the local cluster, and the name it streams under (application_name, what
+  // synchronous_standby_names lists): the agent id.
+  std::string pg_data_dir;
+  std::string pg_bin_dir;
+  std::string agent_id;
+  // redis.promote, redis.follow: the local server (password_file: read by the action).
+  std::string redis_host;
+  int redis_port = 0;
+  std::string redis_password_file;
 };
 
 // The actions an agent of `kind` offers by default:
 //   postgres  ping, backup.pg_dump, restore.pg_restore, retention.prune, snapshot.create,
-//             snapshot.restore, backup.verify
+//             snapshot.restore, backup.verify, pg.promote, pg.follow
+//   redis     ping, snapshot.create, snapshot.restore, retention.prune, backup.verify,
+//             redis.promote, redis.follow
 //   llama     ping, model.load, snapshot.create, snapshot.restore, retention.prune, backup.verify
 //   others    ping, snapshot.create, snapshot.restore, retention.prune, backup.verify
 std::vector<std::string> defaultActionsFor(const std::string& kind);

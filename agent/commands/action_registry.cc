@@ -10,6 +10,10 @@
 #include "agent/actions/snapshot_action.h"
 #include "agent/actions/target_lock.h"
 #include "agent/actions/verify_action.h"
+#include "agent/replication/pg_follow_action.h"
+#include "agent/replication/pg_promote_action.h"
+#include "agent/replication/redis_actions.h"
+#include "agent/replication/replication_common.h"
 
 namespace noa::agent::commands {
 namespace {
@@ -144,6 +148,19 @@ ActionRegistry builtinActions(const BuiltinActionOptions& options) {
         }));
   r.add("retention.prune",
         [lock_dir](const json& params) { return preparePrune(params, lock_dir); });
+  // One lane for every replication action: a promote and a follow of the same server must never
+  // run side by side (the actions also share one target lock, replication_common.h).
+  const auto replication_lane = [](const auto&) {
+    return std::string(replication::kReplicationLane);
+  };
+  r.add("pg.promote",
+        typed<replication::PgPromoteParams>(replication::runPgPromote, replication_lane));
+  r.add("pg.follow",
+        typed<replication::PgFollowParams>(replication::runPgFollow, replication_lane));
+  r.add("redis.promote",
+        typed<replication::RedisPromoteParams>(replication::runRedisPromote, replication_lane));
+  r.add("redis.follow",
+        typed<replication::RedisFollowParams>(replication::runRedisFollow, replication_lane));
   return r;
 }
 

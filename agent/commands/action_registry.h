@@ -55,8 +55,9 @@ struct BuiltinActionOptions {
 };
 
 // ping (no params, no lane: for round-trip checks), backup.pg_dump, backup.verify,
-// restore.pg_restore,
-// snapshot.create, snapshot.restore, model.load, retention.prune.
+// restore.pg_restore, snapshot.create, snapshot.restore, model.load, retention.prune, and the
+// replication actions pg.promote, pg.follow, redis.promote, redis.follow (all in the lane
+// "replication", see agent/replication/).
 //
 // retention.prune takes two params besides PruneParams: `lock_target` (e.g. "pg.app": hold the
 // target lock that backup and restore of that database take, so a prune never runs beside

@@ -6,4 +6,4 @@ add_library(noa_agent_commands STATIC
   ${CMAKE_CURRENT_LIST_DIR}/command_executor.cc
   ${CMAKE_CURRENT_LIST_DIR}/action_defaults.cc
 )
-target_link_libraries(noa_agent_commands PUBLIC noa_actions noa_common)
+target_link_libraries(noa_agent_commands PUBLIC noa_actions noa_replication noa_common)

@@ -49,7 +49,8 @@ CheckOutcome checkExec(const Exec& exec, std::chrono::milliseconds timeout,
 // precision), then sends SELECT 1 and the facts query in one round trip; SELECT 1 alone decides
 // success. Facts: role (pg_is_in_recovery), server_version, timeline, connected_replicas, and
 // lsn (primary: pg_current_wal_lsn; replica: replay_lsn) plus, on a replica, receive_lsn,
-// replay_lsn, replication_lag_bytes and replication_lag_seconds. How each is computed, and what
+// replay_lsn, replication_lag_bytes and replication_lag_seconds; on a primary replica_names and
+// sync_standbys (comma-separated application_names). How each is computed, and what
 // an unprivileged role sees, is written down with the query in postgres_check.cc.
 CheckOutcome checkPostgres(const PostgresCheck& pg, std::chrono::milliseconds timeout);
 

@@ -37,6 +37,9 @@ using PgConn = std::unique_ptr<PGconn, PgConnCloser>;
 //   (an idle primary writes no transactions, so the age alone would grow forever).
 // - connected_replicas: walsenders that are not base backups (on a replica: its cascaded
 //   replicas).
+// - replica_names / sync_standbys (primary only): application_names of those walsenders, sorted
+//   and comma-separated, and of the ones whose sync_state is sync or quorum (what a failover in
+//   synchronous mode may promote). "" when none.
 constexpr const char* kProbeSql = R"sql(SELECT 1;
 WITH r AS MATERIALIZED (
   SELECT pg_is_in_recovery() AS standby, pg_last_wal_receive_lsn() AS receive_lsn,
@@ -57,7 +60,12 @@ SELECT standby, current_setting('server_version'), lsn::text, receive_lsn::text,
   CASE WHEN lag < 0 THEN 0 ELSE lag END::bigint,
   CASE WHEN lag <= 0 THEN 0
        WHEN replay_ts IS NOT NULL
-         THEN round(greatest(0, extract(epoch FROM now() - replay_ts)), 3) END
+         THEN round(greatest(0, extract(epoch FROM now() - replay_ts)), 3) END,
+  (SELECT coalesce(string_agg(application_name, ',' ORDER BY application_name), '')
+     FROM pg_stat_replication WHERE state IS DISTINCT FROM 'backup'),
+  (SELECT coalesce(string_agg(application_name, ',' ORDER BY application_name), '')
+     FROM pg_stat_replication
+     WHERE state IS DISTINCT FROM 'backup' AND sync_state IN ('sync', 'quorum'))
 FROM f)sql";
 
 // The facts statement's columns.
@@ -71,6 +79,8 @@ enum Column : size_t {
   kConnectedReplicas,
   kLagBytes,
   kLagSeconds,
+  kReplicaNames,
+  kSyncStandbys,
   kColumnCount,
 };
 
@@ -160,6 +170,8 @@ ServiceFacts factsFromRow(const Row& row) {
     set("replication_lag_seconds", kLagSeconds);
   } else {
     set("lsn", kLsn);
+    set("replica_names", kReplicaNames);
+    set("sync_standbys", kSyncStandbys);
   }
   return f;
 }

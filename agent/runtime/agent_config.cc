@@ -155,7 +155,14 @@ po::options_description agentFlags() {
       "models-dir", po::value<std::string>()->default_value(""),
       "where model.load installs models, unless a command says otherwise")(
       "lock-dir", po::value<std::string>()->default_value(""),
-      "directory of the per-target action locks (default: <state-dir>/locks)");
+      "directory of the per-target action locks (default: <state-dir>/locks)")(
+      "pg-data-dir", po::value<std::string>()->default_value(""),
+      "postgres kind: the server's data directory (fencing, rejoin with pg_rewind, restart)")(
+      "pg-bin-dir", po::value<std::string>()->default_value("/usr/lib/postgresql/15/bin"),
+      "postgres kind: where pg_ctl and pg_rewind are")(
+      "lease", po::value<std::string>()->default_value("2s"),
+      "leader lease assumed until the controller grants one; a primary without a valid lease "
+      "stops taking writes. 0 = no fencing (standalone service)");
   return desc;
 }
 
@@ -204,6 +211,9 @@ Status parseAgentConfig(int argc, const char* const* argv, AgentConfig& config) 
   config.snapshot_dir = vm["snapshot-dir"].as<std::string>();
   config.models_dir = vm["models-dir"].as<std::string>();
   config.lock_dir = vm["lock-dir"].as<std::string>();
+  config.pg_data_dir = vm["pg-data-dir"].as<std::string>();
+  config.pg_bin_dir = vm["pg-bin-dir"].as<std::string>();
+  NOA_ASSIGN_OR_RETURN(config.lease, durationFlag(vm, "lease"));
   config.actions.clear();
   const std::string actions = vm["actions"].as<std::string>();
   if (actions.empty()) {

@@ -58,6 +58,14 @@ struct AgentConfig {
   std::string snapshot_dir;
   std::string models_dir;
   std::string lock_dir;
+  // Replication (postgres/redis primaries and replicas). The PostgreSQL data dir and binaries
+  // are what fencing (fast stop), rejoin (pg_rewind) and restart (postmaster.opts) work on.
+  std::string pg_data_dir;
+  std::string pg_bin_dir = "/usr/lib/postgresql/15/bin";
+  // The leader lease this agent assumes until the controller's acks say otherwise: a primary
+  // without a valid lease stops accepting writes (agent/runtime/lease_guard.h). 0 = fencing off
+  // (a standalone service without failover).
+  std::chrono::milliseconds lease{2000};
   CommonFlags common;
 };
 

@@ -75,6 +75,23 @@ AgentMetrics::AgentMetrics(prometheus::Registry& registry, const std::vector<Pro
                         .Help("Command results and progress waiting to be sent to the controller")
                         .Register(registry)
                         .Add({});
+  fence_transitions_ = &prometheus::BuildCounter()
+                            .Name("noa_agent_fence_transitions_total")
+                            .Help("Fence state changes of this agent's service: to fenced "
+                                  "(reason no_lease|controller) or unfenced (reason "
+                                  "lease_granted|unfence_command|replica)")
+                            .Register(registry);
+  for (const char* reason : {"no_lease", "controller"}) {
+    fence_transitions_->Add({{"to", "fenced"}, {"reason", reason}});
+  }
+  for (const char* reason : {"lease_granted", "unfence_command", "replica"}) {
+    fence_transitions_->Add({{"to", "unfenced"}, {"reason", reason}});
+  }
+  fenced_ = &prometheus::BuildGauge()
+                 .Name("noa_agent_fenced")
+                 .Help("1 while the agent keeps its service from accepting writes (fenced)")
+                 .Register(registry)
+                 .Add({});
   registered_ = &prometheus::BuildGauge()
                      .Name("noa_agent_registered")
                      .Help("1 while the controller has welcomed this agent")
@@ -124,6 +141,17 @@ void AgentMetrics::syncCommands(const commands::ExecutorStats& stats) {
   mirror(command_events_["finished"], stats.finished);
   mirror(command_events_["cancel"], stats.cancels);
   mirror(command_events_["journal_error"], stats.journal_errors);
+}
+
+void AgentMetrics::observeFenceTransition(bool to_fenced, std::string_view reason) {
+  fence_transitions_->Add({{"to", to_fenced ? "fenced" : "unfenced"}, {"reason", std::string(reason)}})
+      .Increment();
+  fenced_->Set(to_fenced ? 1 : 0);
+}
+
+double AgentMetrics::fenceTransitionsForTest(bool to_fenced, const std::string& reason) const {
+  return fence_transitions_->Add({{"to", to_fenced ? "fenced" : "unfenced"}, {"reason", reason}})
+      .Value();
 }
 
 double AgentMetrics::attemptsForTest(const std::string& probe) const {

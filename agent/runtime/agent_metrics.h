@@ -13,6 +13,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/collectors/prom_scraper.h"
@@ -37,6 +38,14 @@ class AgentMetrics {
   void syncScrape(const PromScrapeStats& stats);
   // Brings noa_agent_commands_total{event} up to date (before each scrape).
   void syncCommands(const commands::ExecutorStats& stats);
+
+  // A fence state change: noa_agent_fence_transitions_total{to="fenced"|"unfenced",reason}
+  // (reason: no_lease | controller when fenced; lease_granted | unfence_command | replica when
+  // lifted) and the gauge noa_agent_fenced.
+  void observeFenceTransition(bool to_fenced, std::string_view reason);
+  void setFenced(bool fenced) { fenced_->Set(fenced ? 1 : 0); }
+  double fenceTransitionsForTest(bool to_fenced, const std::string& reason) const;
+  double fencedForTest() const { return fenced_->Value(); }
 
   double attemptsForTest(const std::string& probe) const;
   double failuresForTest(const std::string& probe) const;
@@ -67,6 +76,8 @@ class AgentMetrics {
   Mirrored scrape_failures_;
   Mirrored scrape_skipped_lines_;
   std::map<std::string, Mirrored> command_events_;  // by event label
+  prometheus::Family<prometheus::Counter>* fence_transitions_;
+  prometheus::Gauge* fenced_;
   prometheus::Gauge* registered_;
   prometheus::Gauge* queued_events_;
 };

@@ -10,12 +10,15 @@
 #include <zmq.hpp>
 
 #include "agent/probes/prober.h"
+#include "agent/replication/service_fences.h"
 #include "agent/runtime/agent_commands.h"
+#include "agent/runtime/agent_fencing.h"
 #include "agent/runtime/agent_http.h"
 #include "agent/runtime/agent_metrics.h"
 #include "agent/runtime/agent_probes.h"
 #include "agent/runtime/metrics_worker.h"
 #include "agent/runtime/probe_report_source.h"
+#include "agent/runtime/service_watch.h"
 #include "agent/session/session.h"
 #include "common/log.h"
 #include "common/signal_watcher.h"
@@ -48,6 +51,32 @@ SessionOptions sessionOptions(const AgentConfig& config) {
   o.report_interval = config.report_interval;
   o.controller_timeout_intervals = config.controller_timeout_intervals;
   return o;
+}
+
+// The lease guard and its fence, for postgres and redis agents with a lease (null otherwise).
+std::unique_ptr<AgentFencing> makeFencing(const AgentConfig& config, Clock& clock,
+                                          AgentFencingHooks hooks) {
+  if (config.lease.count() <= 0) return nullptr;
+  replication::FenceOptions options;
+  options.pg_data_dir = config.pg_data_dir;
+  options.pg_bin_dir = config.pg_bin_dir;
+  options.pg_conninfo = config.pg_conninfo;
+  options.service_host = config.service_host;
+  options.service_port = config.service_port;
+  options.redis_password_file = config.redis_password_file;
+  auto fence = replication::makeServiceFence(config.kind, options);
+  if (!fence) return nullptr;  // not a replicated kind
+  if (config.kind == "postgres" && config.pg_data_dir.empty()) {
+    log::error("fencing cannot stop PostgreSQL without --pg-data-dir; a primary that loses its "
+               "lease keeps taking writes until this is fixed");
+  }
+  AgentFencingOptions fencing_options;
+  fencing_options.guard.lease = config.lease;
+  fencing_options.state_dir = config.state_dir;
+  log::info("leader lease guard on", {{"lease_ms", config.lease.count()},
+                                      {"method", std::string(fence->method())}});
+  return AgentFencing::create(std::move(fencing_options), clock, std::move(fence),
+                              std::move(hooks));
 }
 
 }  // namespace
@@ -101,6 +130,45 @@ int runAgent(const AgentConfig& config) {
   ProbeReportSource source([&probes] { return probes.snapshot(); },
                            [&metrics_worker] { return metrics_worker.latest(); });
 
+  AgentFencingHooks fencing_hooks;
+  fencing_hooks.role = [&probes] { return probes.snapshot().facts.role; };
+  fencing_hooks.on_transition = [&metrics, &session_ptr](bool to_fenced, std::string_view reason) {
+    metrics.observeFenceTransition(to_fenced, reason);
+    if (Session* s = session_ptr.load()) s->reportNow();
+  };
+  fencing_hooks.request_report = [&session_ptr] {
+    if (Session* s = session_ptr.load()) s->reportNow();
+  };
+  std::unique_ptr<AgentFencing> fencing = makeFencing(config, clock, std::move(fencing_hooks));
+  metrics.setFenced(fencing && fencing->fenced());  // a fence restored from the state dir
+  std::unique_ptr<ServiceWatch> watch;
+  if (auto watch_options = serviceWatchOptions(config)) {
+    watch = std::make_unique<ServiceWatch>(
+        *watch_options, [&session_ptr, &fencing](ProcessState state, pid_t pid) {
+          log::write(state == ProcessState::kExited ? log::Level::kWarn : log::Level::kInfo,
+                     "service process changed",
+                     {{"state", std::string(processStateName(state))}, {"pid", pid}});
+          if (fencing) fencing->onServiceProcess(state, pid);
+          // The controller fails over on an exit without waiting for probe thresholds.
+          if (Session* s = session_ptr.load()) s->reportNow();
+        });
+  }
+  source.addAttributes([&config, &fencing, &watch](std::map<std::string, std::string>& attrs) {
+    attrs["endpoint_host"] = config.service_host;
+    attrs["endpoint_port"] = std::to_string(config.service_port);
+    attrs["service_process"] =
+        std::string(processStateName(watch ? watch->state() : ProcessState::kUnknown));
+    if (fencing) {
+      fencing->fillAttributes(attrs);
+    } else {
+      attrs["fenced"] = "";
+      attrs["fenced_by"] = "";
+      attrs["fence_applied"] = "0";
+      attrs["lease_epoch"] = "";
+      attrs["lease_valid"] = "0";
+    }
+  });
+
   SessionOptions session_options = sessionOptions(config);
   if (config.insecure_plaintext) {
     log::warn(
@@ -124,7 +192,12 @@ int runAgent(const AgentConfig& config) {
     session_options.dealer.curve_secret_key = pair->secret_key;
   }
 
-  auto executor = openCommandExecutor(config, clock);
+  if (fencing) {
+    session_options.on_lease_grant = [&fencing](MonoTime deadline, uint64_t epoch) {
+      fencing->onGrant(deadline, epoch);
+    };
+  }
+  auto executor = openCommandExecutor(config, clock, fencing.get());
   if (!executor.ok()) {
     // Probes and metrics matter more than commands: run without them (the hello advertises no
     // actions, so the controller refuses commands for this agent and says why).
@@ -161,6 +234,8 @@ int runAgent(const AgentConfig& config) {
 
   probes.start();
   metrics_worker.start();
+  if (fencing) fencing->start();
+  if (watch) watch->start();
   session_running.store(true);
   log::info("ready", {{"agent_id", config.agent_id},
                       {"controller", config.controller},
@@ -172,6 +247,9 @@ int runAgent(const AgentConfig& config) {
   // Running actions are cancelled (their children killed, partial output removed); they end as
   // agent_restarted at the next start, and the controller hears so then.
   if (*executor) (*executor)->stop();
+  // The service stays as the guard left it (a fence is persisted and applied again at start).
+  if (watch) watch->stop();
+  if (fencing) fencing->stop();
   probes.stop();
   metrics_worker.stop();
   if (http) http->stop();

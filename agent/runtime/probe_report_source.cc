@@ -13,6 +13,7 @@ void ProbeReportSource::fill(protocol::Report& report) {
     const std::string degraded = metrics.collection.degradedSummary();
     if (!degraded.empty()) report.attributes["metrics_degraded"] = degraded;
   }
+  for (const auto& add : fillers_) add(report.attributes);
   first_built_.store(true);
 }
 

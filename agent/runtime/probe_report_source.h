@@ -6,6 +6,9 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "agent/probes/prober.h"
 #include "agent/runtime/metrics_worker.h"
@@ -23,12 +26,18 @@ class ProbeReportSource final : public ReportSource {
   // noa::agent::ReportSource
   void fill(protocol::Report& report) override;
 
+  // Adds attributes to every report after the probes' own (fencing, the service's process,
+  // its endpoint). Call before the session starts; `add` runs on the session thread.
+  using AttributeFiller = std::function<void(std::map<std::string, std::string>&)>;
+  void addAttributes(AttributeFiller add) { fillers_.push_back(std::move(add)); }
+
   // True once a report has been built (the agent's /health/startup).
   bool firstReportBuilt() const { return first_built_.load(); }
 
  private:
   std::function<ProbeSnapshot()> snapshot_;
   std::function<MetricsSnapshot()> metrics_;
+  std::vector<AttributeFiller> fillers_;
   std::atomic<bool> first_built_{false};
 };
 

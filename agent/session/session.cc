@@ -142,11 +142,25 @@ void Session::sendHello() {
 }
 
 void Session::queueReport() {
+  // Taken before anything else: the earlier the send time, the earlier (safer) our deadline.
+  const MonoTime sent = clock_.now();
   protocol::Report report;
   source_.fill(report);
   report.seq = ++seq_;
+  sent_at_[report.seq] = sent;
+  while (sent_at_.size() > kSentTimesKept) sent_at_.erase(sent_at_.begin());
   outbox_.offerReport(envelope(std::move(report)));
   next_report_ = clock_.now() + options_.report_interval;
+}
+
+void Session::onLeaseGrant(const protocol::Ack& ack) {
+  if (ack.lease_ms == 0 || !ack.error.empty() || !options_.on_lease_grant) return;
+  auto it = sent_at_.find(ack.seq);
+  if (it == sent_at_.end()) {
+    log::debug("lease grant for a report not remembered; ignored", {{"seq", ack.seq}});
+    return;
+  }
+  options_.on_lease_grant(it->second + std::chrono::milliseconds(ack.lease_ms), ack.leader_epoch);
 }
 
 void Session::handle(std::string_view payload) {
@@ -177,6 +191,7 @@ void Session::handle(std::string_view payload) {
       const auto& ack = std::get<protocol::Ack>(env.body);
       ++stats_.acks_received;
       if (!ack.command_id.empty() && executor_ != nullptr) executor_->onAck(ack);
+      onLeaseGrant(ack);
       if (ack.error == "hello_required") {
         if (registered_) log::info("controller asks for hello again (it restarted)");
         setRegistered(false);

@@ -18,9 +18,17 @@
 // executor rings its wakeup. After every welcome, and every `spool_reoffer_interval` while
 // registered, unacknowledged results are offered again, so a result produced while the
 // controller was away reaches it once it is back; ack{command_id} tells the executor to drop one.
+//
+// Leader lease: an ack with lease_ms grants the lease from when the acked report (ack.seq) was
+// sent. The session remembers when its recent reports were queued (bounded by
+// kSentTimesKept) and hands `send time + lease_ms` to `on_lease_grant`; an ack for a report it
+// no longer remembers grants nothing. Queue time is never later than the time ZeroMQ sends,
+// so this deadline is never later than the controller's.
 
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <map>
 #include <memory>
 #include <random>
 #include <zmq.hpp>
@@ -47,6 +55,8 @@ struct SessionOptions {
   std::chrono::milliseconds key_refused_backoff_max{60000};
   std::chrono::milliseconds no_welcome_warning{10000};
   std::chrono::milliseconds spool_reoffer_interval{30000};
+  // Called on the session thread for each lease grant (deadline on the monotonic clock).
+  std::function<void(MonoTime deadline, uint64_t epoch)> on_lease_grant;
 };
 
 struct SessionStats {
@@ -74,9 +84,14 @@ class Session {
   void run(const StopToken& stop);
 
   // Thread-safe: asks for a report at the next loop turn (a probe changed state).
-  void reportNow() { report_now_.store(true); }
+  void reportNow() {
+    report_now_.store(true);
+    wakeup_.notify();  // a dead service or a fence is news now, not at the next poll timeout
+  }
 
   const SessionStats& stats() const { return stats_; }
+
+  static constexpr size_t kSentTimesKept = 64;
 
  private:
   bool connect();
@@ -84,6 +99,7 @@ class Session {
   void sendHello();
   void queueReport();
   void handle(std::string_view payload);
+  void onLeaseGrant(const protocol::Ack& ack);
   void onCommand(const protocol::Command& command);
   // Moves the executor's progress and results into the outbox (registered only).
   void takeCommandEvents();
@@ -107,6 +123,7 @@ class Session {
   Outbox outbox_;
   bool registered_ = false;
   uint64_t seq_ = 0;
+  std::map<uint64_t, MonoTime> sent_at_;  // report seq -> when it was queued
   uint64_t message_id_ = 0;
   MonoTime last_heard_{};
   MonoTime next_hello_{};

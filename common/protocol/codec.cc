@@ -112,12 +112,14 @@ uint32_t countSet(std::initializer_list<bool> set) {
 }
 
 void pack(Packer& pk, const Ack& m) {
-  pk.pack_map(4 + countSet({!m.command_id.empty()}));
+  pk.pack_map(4 + countSet({!m.command_id.empty(), m.lease_ms != 0, m.leader_epoch != 0}));
   packStr(pk, "ref"), packStr(pk, m.ref);
   packStr(pk, "seq"), pk.pack(m.seq);
   packStr(pk, "error"), packStr(pk, m.error);
   packStr(pk, "detail"), packStr(pk, m.detail);
   if (!m.command_id.empty()) packStr(pk, "command_id"), packStr(pk, m.command_id);
+  if (m.lease_ms != 0) packStr(pk, "lease_ms"), pk.pack(m.lease_ms);
+  if (m.leader_epoch != 0) packStr(pk, "leader_epoch"), pk.pack(m.leader_epoch);
 }
 
 void pack(Packer& pk, const Command& m) {
@@ -271,7 +273,9 @@ Status read(const WireMap& r, Ack& m) {
   NOA_RETURN_IF_ERROR(r.integer("seq", m.seq));
   NOA_RETURN_IF_ERROR(r.str("error", m.error));
   NOA_RETURN_IF_ERROR(r.str("detail", m.detail));
-  return r.str("command_id", m.command_id);
+  NOA_RETURN_IF_ERROR(r.str("command_id", m.command_id));
+  NOA_RETURN_IF_ERROR(r.integer("lease_ms", m.lease_ms));
+  return r.integer("leader_epoch", m.leader_epoch);
 }
 
 Status read(const WireMap& r, Command& m) {

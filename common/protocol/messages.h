@@ -100,6 +100,12 @@ struct Ack {
   // command's result is stored (or, with error "rejected", never will be), so the agent drops it
   // from its spool.
   std::string command_id;
+  // Optional (added with failover). Set on the ack of a report from the agent that holds its
+  // service's leader lease: the lease runs `lease_ms` from when the agent SENT the acked report
+  // (so the agent's deadline is never later than the controller's). `leader_epoch` names the
+  // leadership term. An ack without them grants nothing.
+  uint32_t lease_ms = 0;
+  uint64_t leader_epoch = 0;
   bool operator==(const Ack&) const = default;
 };
 

@@ -6,7 +6,9 @@
 #include "controller/api/access.h"
 #include "controller/api/agents_handler.h"
 #include "controller/api/audit_handler.h"
+#include "controller/api/autoscale_handler.h"
 #include "controller/api/backups_handler.h"
+#include "controller/api/failover_handler.h"
 #include "controller/api/commands_handler.h"
 #include "controller/api/health_handler.h"
 #include "controller/api/keys_handler.h"
@@ -31,6 +33,33 @@ constexpr std::array kRoutes = {
           &handleListServices},
     Route{"GET", "/v1/services/{name}", Role::kViewer,
           "One service: members, aggregates, replication", &handleGetService},
+    Route{"GET", "/v1/services/{name}/primary", Role::kViewer,
+          "The service's serving primary (member, endpoint, epoch); 404 while there is none",
+          &handleGetPrimary},
+    Route{"GET", "/v1/services/{name}/failover", Role::kViewer,
+          "Leader record, lease, transition in progress and members of a replicated service",
+          &handleGetFailover},
+    Route{"GET", "/v1/services/{name}/history", Role::kViewer,
+          "The timeline of leaders with reasons, newest first", &handleLeaderHistory},
+    Route{"POST", "/v1/services/{name}/switchover", Role::kOperator,
+          "Planned switchover (zero loss: waits for the candidate to catch up)", &handleSwitchover},
+    Route{"POST", "/v1/services/{name}/failover", Role::kOperator,
+          "Forced failover to a named member (may lose unreplicated writes)", &handleForceFailover},
+    Route{"POST", "/v1/services/{name}/pause", Role::kOperator,
+          "Maintenance mode: no automatic failover", &handlePauseFailover},
+    Route{"POST", "/v1/services/{name}/resume", Role::kOperator,
+          "End maintenance mode", &handleResumeFailover},
+    Route{"GET", "/v1/services/{name}/autoscale", Role::kViewer,
+          "Autoscaling: policy, mode, replicas, conditions, proposals and recent decisions",
+          &handleGetAutoscale},
+    Route{"POST", "/v1/services/{name}/scale", Role::kOperator,
+          "Manual scale: pin the replica count until a ttl ends", &handleScaleService},
+    Route{"POST", "/v1/services/{name}/autoscale/pause", Role::kOperator,
+          "Stop actuating autoscale decisions (they are still recorded)", &handlePauseAutoscale},
+    Route{"POST", "/v1/services/{name}/autoscale/resume", Role::kOperator,
+          "Actuate autoscale decisions again", &handleResumeAutoscale},
+    Route{"GET", "/v1/decisions", Role::kViewer,
+          "Decision records with inputs and reasons, newest first", &handleListDecisions},
     Route{"GET", "/v1/keys", Role::kViewer, "Agent keys (CURVE) and their enrollment state",
           &handleListKeys},
     Route{"POST", "/v1/keys/{id}/accept", Role::kAdmin,

@@ -7,8 +7,10 @@ add_library(noa_api STATIC
   ${CMAKE_CURRENT_LIST_DIR}/api_server.cc
   ${CMAKE_CURRENT_LIST_DIR}/api_types.cc
   ${CMAKE_CURRENT_LIST_DIR}/audit_handler.cc
+  ${CMAKE_CURRENT_LIST_DIR}/autoscale_handler.cc
   ${CMAKE_CURRENT_LIST_DIR}/backups_handler.cc
   ${CMAKE_CURRENT_LIST_DIR}/commands_handler.cc
+  ${CMAKE_CURRENT_LIST_DIR}/failover_handler.cc
   ${CMAKE_CURRENT_LIST_DIR}/health_handler.cc
   ${CMAKE_CURRENT_LIST_DIR}/keys_handler.cc
   ${CMAKE_CURRENT_LIST_DIR}/metrics_handler.cc
@@ -30,4 +32,5 @@ add_library(noa_api STATIC
 )
 target_link_libraries(noa_api PUBLIC noa_common noa_registry PkgConfig::HTTPLIB
                       nlohmann_json::nlohmann_json prometheus-cpp::core OpenSSL::Crypto OpenSSL::SSL
-                      PRIVATE PkgConfig::JWT noa_security noa_commands noa_backups)
+                      PRIVATE PkgConfig::JWT noa_security noa_commands noa_backups noa_failover noa_decisions
+                      noa_autoscale)

@@ -22,6 +22,15 @@ class CommandBook;  // controller/commands/command_book.h
 namespace backups {
 class BackupCoordinator;  // controller/backups/backup_coordinator.h
 }  // namespace backups
+namespace failover {
+class FailoverCoordinator;  // controller/failover/failover_coordinator.h
+}  // namespace failover
+namespace decisions {
+class DecisionLog;  // controller/decisions/decision_log.h
+}  // namespace decisions
+namespace autoscale {
+class AutoscaleCoordinator;  // controller/autoscale/autoscale_coordinator.h
+}  // namespace autoscale
 
 struct ControllerInfo {
   std::string controller_id;
@@ -56,6 +65,12 @@ class StateView {
   // Backups: the catalog, the policy's schedules and the operator's backup actions; null when
   // the controller runs without them. Thread-safe.
   virtual backups::BackupCoordinator* backups() const { return nullptr; }
+  // Leader records, switchover/failover/pause (null when not wired); thread-safe.
+  virtual failover::FailoverCoordinator* failover() const { return nullptr; }
+  // Every decision with its reasons (null when not wired); thread-safe.
+  virtual decisions::DecisionLog* decisions() const { return nullptr; }
+  // Autoscaling: per-service state, overrides and pauses (null when not wired); thread-safe.
+  virtual autoscale::AutoscaleCoordinator* autoscale() const { return nullptr; }
 };
 
 }  // namespace noa::controller

@@ -10,33 +10,19 @@
 #include <sstream>
 
 #include "common/duration.h"
+#include "controller/policy/yaml_fields.h"
 
 namespace noa::controller::backups {
 namespace {
 
 using nlohmann::json;
+using policy::invalid;
+using policy::isName;
+using policy::mapEntries;
+using policy::positiveDuration;
+using policy::scalar;
 
 constexpr uint32_t kMaxMinCount = 10'000;
-
-std::string lineOf(const YAML::Node& node) {
-  const YAML::Mark mark = node.Mark();
-  if (mark.is_null()) return "";
-  return " (line " + std::to_string(mark.line + 1) + ")";
-}
-
-Status invalid(const YAML::Node& node, const std::string& path, const std::string& why) {
-  return Status::InvalidArgument(path + ": " + why + lineOf(node));
-}
-
-bool isName(std::string_view text) {
-  if (text.empty() || text.size() > 64) return false;
-  for (char c : text) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
-      return false;
-    }
-  }
-  return true;
-}
 
 // A PostgreSQL identifier we can pass without quoting: [a-z_][a-z0-9_]{0,62}.
 bool isPlainDatabaseName(std::string_view text) {
@@ -49,45 +35,6 @@ bool isPlainDatabaseName(std::string_view text) {
     }
   }
   return true;
-}
-
-// The entries of a YAML map, refusing duplicate and unknown keys. `ignored` keys are accepted
-// and left out of the result.
-Result<std::map<std::string, YAML::Node>> mapEntries(
-    const YAML::Node& node, const std::string& path, std::initializer_list<std::string_view> known,
-    std::initializer_list<std::string_view> ignored = {}) {
-  std::map<std::string, YAML::Node> out;
-  if (node.IsNull()) return out;
-  if (!node.IsMap()) return invalid(node, path, "expected a map");
-  std::map<std::string, bool> seen;
-  for (const auto& item : node) {
-    if (!item.first.IsScalar()) return invalid(item.first, path, "keys must be strings");
-    const std::string key = item.first.Scalar();
-    if (seen[key]) return invalid(item.first, path, "duplicate key '" + key + "'");
-    seen[key] = true;
-    if (std::find(ignored.begin(), ignored.end(), key) != ignored.end()) continue;
-    if (std::find(known.begin(), known.end(), key) == known.end()) {
-      std::string list;
-      for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
-      for (std::string_view k : ignored) list += ", " + std::string(k);
-      return invalid(item.first, path, "unknown key '" + key + "' (known: " + list + ")");
-    }
-    out[key] = item.second;
-  }
-  return out;
-}
-
-Result<std::string> scalar(const YAML::Node& node, const std::string& path) {
-  if (!node.IsScalar()) return invalid(node, path, "expected a string");
-  return node.Scalar();
-}
-
-Result<int64_t> positiveDuration(const YAML::Node& node, const std::string& path) {
-  NOA_ASSIGN_OR_RETURN(std::string text, scalar(node, path));
-  auto parsed = parseDuration(text);
-  if (!parsed.ok()) return invalid(node, path, parsed.status().message());
-  if (parsed->count() <= 0) return invalid(node, path, "must be greater than 0");
-  return parsed->count();
 }
 
 Result<CronSchedule> schedule(const YAML::Node& node, const std::string& path) {
@@ -362,26 +309,18 @@ const BackupJobPolicy* PolicyFile::findBackup(std::string_view service,
 }
 
 Result<PolicyFile> parsePolicyYaml(std::string_view text) {
-  // yaml-cpp reports errors by throwing; nothing of it leaves this module.
+  NOA_ASSIGN_OR_RETURN(YAML::Node root, policy::parseYamlDocument(text));
+  // yaml-cpp may also throw while walking the tree; nothing of it leaves this module.
   try {
-    const YAML::Node root = YAML::Load(std::string(text));
     return parseRoot(root);
-  } catch (const YAML::Exception& e) {
-    if (e.mark.is_null()) return Status::InvalidArgument(e.msg);
-    return Status::InvalidArgument("line " + std::to_string(e.mark.line + 1) + ", column " +
-                                   std::to_string(e.mark.column + 1) + ": " + e.msg);
   } catch (const std::exception& e) {
     return Status::InvalidArgument(std::string("policy: ") + e.what());
   }
 }
 
 Result<PolicyFile> loadPolicyFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IoError("policy file '" + path + "': cannot be read");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return Status::IoError("policy file '" + path + "': read failed");
-  auto parsed = parsePolicyYaml(text.str());
+  NOA_ASSIGN_OR_RETURN(std::string text, policy::readPolicyText(path));
+  auto parsed = parsePolicyYaml(text);
   if (!parsed.ok()) return parsed.status().withContext("policy file '" + path + "'");
   PolicyFile file = std::move(parsed).value();
   file.path = path;

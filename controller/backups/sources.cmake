@@ -10,4 +10,4 @@ add_library(noa_backups STATIC
   ${CMAKE_CURRENT_LIST_DIR}/backup_schedule.cc
   ${CMAKE_CURRENT_LIST_DIR}/backup_coordinator.cc
 )
-target_link_libraries(noa_backups PUBLIC noa_common noa_store noa_commands PRIVATE yaml-cpp)
+target_link_libraries(noa_backups PUBLIC noa_common noa_store noa_commands PRIVATE noa_policy yaml-cpp)

@@ -39,8 +39,9 @@ constexpr CommandSpec kCommands[] = {
      "one service: aggregates, primary, and each member's role, state, health and lag"},
     {"top", "top", 0, 0,
      "per service: replicas, ready, CPU and memory (avg/max), requests and other rates"},
-    {"history", "history ID [--since T] [--limit N]", 1, 1,
-     "stored reports of one agent (T: RFC 3339 or unix ms; N: 1..10000, default 100)"},
+    {"history", "history SERVICE | history ID [--since T] [--limit N]", 1, 1,
+     "a replicated service's timeline of leaders with reasons; for an agent ID, its stored\n"
+     "      reports (T: RFC 3339 or unix ms; N: 1..10000, default 100)"},
     {"metric", "metric ID NAME [--since T] [--limit N]", 2, 2,
      "one metric's values in the stored reports of one agent (T, N: as for history)"},
     {"keys", "keys list | keys accept KEY-ID [--agent AGENT-ID] | keys reject|revoke KEY-ID", 1, 2,
@@ -75,6 +76,25 @@ constexpr CommandSpec kCommands[] = {
     {"drill", "drill SERVICE [--wait]", 1, 1,
      "restore drill (operator): the service's newest good backup into a scratch database,\n"
      "      timed against the RTO target; --wait as for backup"},
+    {"failover-status", "failover-status SERVICE", 1, 1,
+     "a replicated service's leader, epoch, lease, transition in progress and members"},
+    {"switchover", "switchover SERVICE [--to MEMBER]", 1, 1,
+     "planned switchover (operator): fence the leader, wait until MEMBER (default: the best\n"
+     "      replica) has every write, promote it; rolled back if it does not catch up"},
+    {"failover", "failover SERVICE --to MEMBER", 1, 1,
+     "forced failover (operator): promote MEMBER now, also with no serving leader; writes it\n"
+     "      has not received are lost"},
+    {"pause", "pause SERVICE [--reason R]", 1, 1,
+     "maintenance mode (operator): no automatic failover until resume"},
+    {"resume", "resume SERVICE", 1, 1, "end maintenance mode (operator)"},
+    {"decisions", "decisions [--service S] [--kind K] [--since T] [--limit N]", 0, 0,
+     "what the controller decided (and decided not to do), with inputs and reasons"},
+    {"autoscale", "autoscale SERVICE | autoscale pause|resume SERVICE", 1, 2,
+     "autoscaling: mode, replicas, HPA conditions, per-metric proposals and the last\n"
+     "      decisions; pause stops actuating (decisions are still recorded), resume (operator)"},
+    {"scale", "scale SERVICE N [--ttl D]", 2, 2,
+     "manual scale (operator): set N replicas and hold them until D has passed (default 1h),\n"
+     "      then the autoscaler decides again"},
 };
 
 const CommandSpec* findCommand(const std::string& name) {
@@ -122,6 +142,8 @@ po::options_description commandFlags(const std::string& command) {
   }
   addCommandChannelFlags(command, desc);
   addBackupFlags(command, desc);
+  addFailoverFlags(command, desc);
+  addAutoscaleFlags(command, desc);
   return desc;
 }
 
@@ -238,6 +260,10 @@ Status parseInvocation(int argc, const char* const* argv, Invocation& inv) {
   if (inv.command == "run") {
     if (Result<json> body = newCommandBody(inv); !body.ok()) return body.status();
   }
+  if (inv.command == "failover" && !inv.local.count("to")) {
+    return Status::InvalidArgument("'failover' needs --to MEMBER (a switchover picks one itself): " +
+                                   std::string(spec.synopsis));
+  }
   return Status::Ok();
 }
 
@@ -281,6 +307,12 @@ int Runner::run() {
   if (c == "cancel") return cancelCommand();
   if (c == "backup") return backup();
   if (c == "drill") return drill();
+  if (c == "failover-status" || c == "switchover" || c == "failover" || c == "pause" ||
+      c == "resume" || c == "decisions") {
+    return failoverVerb();
+  }
+  if (c == "autoscale" || c == "scale") return autoscaleVerb();
+  if (c == "history") return history();
   std::string target = "/v1/agents/" + urlEncode(inv_.positionals[0]);
   if (c == "metric") {
     target += "/metrics?name=" + urlEncode(inv_.positionals[1]);
@@ -420,7 +452,7 @@ int usageError(std::ostream& err, const std::string& reason) {
   err << "noactl: " << reason << "\n"
       << "usage: noactl [--controller URL] [--output table|json] [--timeout 5s] COMMAND\n"
          "commands: status | agents [--service S] [--state S] | agent ID | services |\n"
-         "          service NAME | top | history ID [--since T] [--limit N] |\n"
+         "          service NAME | top | history SERVICE|ID [--since T] [--limit N] |\n"
          "          metric ID NAME [--since T] [--limit N] | keys list |\n"
          "          keys accept|reject|revoke KEY-ID [--agent ID] |\n"
          "          audit [--since T] [--limit N] |\n"
@@ -428,7 +460,10 @@ int usageError(std::ostream& err, const std::string& reason) {
          "              [--params-json J] [--timeout D] [--wait] |\n"
          "          commands [--state S] [--service S] [--agent A] [--limit N] | command ID |\n"
          "          cancel ID | backup now|list|show|restore|verify|pin|status ... |\n"
-         "          drill SERVICE [--wait]\n"
+         "          drill SERVICE [--wait] | failover-status SERVICE |\n"
+         "          switchover SERVICE [--to M] | failover SERVICE --to M | pause|resume SERVICE |\n"
+         "          decisions [--service S] [--kind K] [--since T] [--limit N] |\n"
+         "          autoscale SERVICE | autoscale pause|resume SERVICE | scale SERVICE N [--ttl D]\n"
          "Run 'noactl --help' for details.\n";
   return kExitUsage;
 }

@@ -42,6 +42,18 @@ bool isTerminalCommandState(const nlohmann::json& state);
 
 // ---- backup_verbs.cc ----
 
+// ---- autoscale_verbs.cc ----
+
+// Adds the flags of `scale` (--ttl) to `desc` (nothing for other commands).
+void addAutoscaleFlags(const std::string& command, po::options_description& desc);
+// GET /v1/services/{name}/autoscale as key: value lines, the proposals and recent decisions.
+Result<std::string> renderAutoscale(const nlohmann::json& state, int64_t now_ms);
+
+// ---- failover_verbs.cc ----
+
+// Adds the flags of switchover, failover, pause and decisions to `desc`.
+void addFailoverFlags(const std::string& command, po::options_description& desc);
+
 // Adds the flags of `backup` and `drill` to `desc` (nothing for other commands).
 void addBackupFlags(const std::string& command, po::options_description& desc);
 // Checks `backup VERB ...`: a known verb, its arguments, and only its own flags; InvalidArgument
@@ -95,6 +107,16 @@ class Runner {
   // ---- backup_verbs.cc ----
   int backup();
   int drill();
+
+  // ---- autoscale_verbs.cc ----
+  // autoscale SERVICE, autoscale pause|resume SERVICE, scale SERVICE N [--ttl D].
+  int autoscaleVerb();
+
+  // ---- failover_verbs.cc ----
+  // failover-status, switchover, failover, pause, resume, decisions.
+  int failoverVerb();
+  // history NAME: a replicated service's leader timeline, else an agent's stored reports.
+  int history();
 
   const Invocation& inv_;
   ControllerClient client_;

@@ -1,8 +1,11 @@
 # noactl: the HTTP client, table rendering and commands live in noa_cli (tested); main is thin.
 add_library(noa_cli STATIC
   ${CMAKE_CURRENT_LIST_DIR}/admin_tables.cc
+  ${CMAKE_CURRENT_LIST_DIR}/autoscale_verbs.cc
   ${CMAKE_CURRENT_LIST_DIR}/backup_tables.cc
   ${CMAKE_CURRENT_LIST_DIR}/backup_verbs.cc
+  ${CMAKE_CURRENT_LIST_DIR}/failover_tables.cc
+  ${CMAKE_CURRENT_LIST_DIR}/failover_verbs.cc
   ${CMAKE_CURRENT_LIST_DIR}/cli_config.cc
   ${CMAKE_CURRENT_LIST_DIR}/client.cc
   ${CMAKE_CURRENT_LIST_DIR}/command_tables.cc

@@ -56,7 +56,20 @@ void IngestCore::onCommandEvent(const std::string& peer, const protocol::Envelop
       break;
   }
   // Stored (or already stored): the agent may forget it.
-  if (is_result) replies.push_back({peer, makeEnvelope(protocol::Ack{env.id, 0, "", "", id})});
+  if (!is_result) return;
+  protocol::Ack ack{env.id, 0, "", "", id};
+  // A lease holder's result renews its lease like a report does (counted from this receipt):
+  // a just-named candidate gets its first grant from a ping's result instead of waiting for
+  // its next report.
+  if (leases_ != nullptr) {
+    if (auto agent = registry_.get(peer)) {
+      if (auto grant = leases_->renew(agent->hello.service, peer, clock_.now())) {
+        ack.lease_ms = grant->lease_ms;
+        ack.leader_epoch = grant->epoch;
+      }
+    }
+  }
+  replies.push_back({peer, makeEnvelope(std::move(ack))});
 }
 
 void IngestCore::deliverCommands(std::vector<Reply>& replies) {

@@ -276,7 +276,15 @@ void IngestCore::onReport(const std::string& peer, const protocol::Envelope& env
   batch.appendHistory(peer, record.last_seen_ms, report.seq, payload);
   registry_.put(record, clock_.now());
   dirty_.insert(peer);
-  replies.push_back({peer, makeEnvelope(protocol::Ack{env.id, report.seq, "", ""}), env.id});
+  protocol::Ack ack{env.id, report.seq, "", ""};
+  if (leases_ != nullptr) {
+    // Counted from this receipt, which is later than the agent's send: its lease ends first.
+    if (auto grant = leases_->renew(record.hello.service, peer, clock_.now())) {
+      ack.lease_ms = grant->lease_ms;
+      ack.leader_epoch = grant->epoch;
+    }
+  }
+  replies.push_back({peer, makeEnvelope(std::move(ack)), env.id});
 }
 
 std::string IngestCore::ackError(const std::string& ref, const std::string& error,

@@ -44,6 +44,7 @@
 #include "common/clock.h"
 #include "common/protocol/codec.h"
 #include "controller/commands/command_book.h"
+#include "controller/failover/lease_table.h"
 #include "controller/ingest/controller_metrics.h"
 #include "controller/registry/registry.h"
 #include "controller/security/key_registry.h"
@@ -103,6 +104,10 @@ class IngestCore {
   // `finished_retention`; call about once a second.
   void expireCommands(std::chrono::milliseconds finished_retention);
 
+  // Leader leases: the ack of a stored report from a lease holder renews its lease and says so
+  // (lease_ms, leader_epoch). Null = no failover (tests of other parts).
+  void attachLeases(failover::LeaseTable* leases) { leases_ = leases; }
+
   // Forgets that an agent has a session (it disconnected or was declared lost).
   bool hasSession(const std::string& agent_id) const { return sessions_.count(agent_id) > 0; }
 
@@ -138,6 +143,7 @@ class IngestCore {
 
   KeyRegistry* const keys_;
   commands::CommandBook* const commands_;
+  failover::LeaseTable* leases_ = nullptr;
   MonoTime last_command_prune_{};
   uint64_t key_cache_generation_ = 0;
   std::unordered_map<std::string, KeyBinding> key_cache_;   // key id -> binding

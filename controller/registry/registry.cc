@@ -31,6 +31,16 @@ std::vector<AgentRecord> Registry::snapshot() const {
   return out;
 }
 
+std::vector<AgentRecord> Registry::snapshotIf(
+    const std::function<bool(const AgentRecord&)>& keep) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<AgentRecord> out;
+  for (const auto& [id, entry] : entries_) {
+    if (keep(entry.record)) out.push_back(entry.record);
+  }
+  return out;
+}
+
 LivenessCounts Registry::counts() const {
   std::lock_guard<std::mutex> lock(mu_);
   LivenessCounts counts;

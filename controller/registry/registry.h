@@ -5,6 +5,7 @@
 // message, which liveness is judged by (a wall-clock jump on the controller must not mark
 // agents lost). Thread-safe.
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -39,6 +40,9 @@ class Registry {
   void put(const AgentRecord& record, MonoTime last_seen);
   std::optional<AgentRecord> get(const std::string& agent_id) const;
   std::vector<AgentRecord> snapshot() const;  // sorted by agent id
+  // Only the records `keep` accepts (copied under the lock, so a fleet of thousands of
+  // agents costs a scan, not a copy, for a caller that wants a few).
+  std::vector<AgentRecord> snapshotIf(const std::function<bool(const AgentRecord&)>& keep) const;
   LivenessCounts counts() const;
   size_t size() const;
 

@@ -13,7 +13,10 @@
 #include "common/transport/wakeup.h"
 #include "controller/api/api_server.h"
 #include "controller/audit/audit_log.h"
+#include "controller/autoscale/autoscale_coordinator.h"
 #include "controller/backups/backup_coordinator.h"
+#include "controller/decisions/decision_log.h"
+#include "controller/failover/failover_coordinator.h"
 #include "controller/ingest/ingest_loop.h"
 #include "controller/runtime/controller_state.h"
 #include "controller/security/channel_security.h"
@@ -72,6 +75,38 @@ int runController(const ControllerConfig& config) {
     std::cerr << "noa-controller: " << started.message() << "\n";
     return finish(kExitStoreRefused);
   }
+  auto decision_log = decisions::DecisionLog::open(*store, clock);
+  if (!decision_log.ok()) {
+    log::error("cannot read the decision log", {{"error", decision_log.status().toString()}});
+    std::cerr << "noa-controller: " << decision_log.status().message() << "\n";
+    return finish(kExitStoreRefused);
+  }
+  failover::LeaseTable leases;
+  failover::FailoverCoordinator failover_coordinator(
+      *store, commands, leases, **decision_log,
+      [&registry] {
+        return registry.snapshotIf([](const AgentRecord& a) {
+          return a.hello.kind == "postgres" || a.hello.kind == "redis";
+        });
+      },
+      config.failover_policy, clock, &prom);
+  if (Status started = failover_coordinator.start(); !started.ok()) {
+    log::error("cannot load the leader records", {{"error", started.toString()}});
+    std::cerr << "noa-controller: " << started.message() << "\n";
+    return finish(kExitStoreRefused);
+  }
+  autoscale::AutoscaleMetrics autoscale_metrics(prom);
+  autoscale::AutoscaleCoordinator autoscale_coordinator(
+      config.autoscale_policy, [&registry] { return registry.snapshot(); }, *store,
+      [dlog = decision_log->get()](decisions::DecisionRecord record) {
+        return dlog->append(std::move(record)).status();
+      },
+      clock, &autoscale_metrics);
+  if (Status started = autoscale_coordinator.start(); !started.ok()) {
+    log::error("cannot start the autoscaler", {{"error", started.toString()}});
+    std::cerr << "noa-controller: " << started.message() << "\n";
+    return finish(kExitBadConfig);
+  }
   transport::Wakeup ingest_wakeup;
   commands.setWakeup([&ingest_wakeup] { ingest_wakeup.notify(); });
 
@@ -114,6 +149,9 @@ int runController(const ControllerConfig& config) {
   state.attachKeys(security->keys.get());
   state.attachCommands(&commands);
   state.attachBackups(&backup_coordinator);
+  state.attachFailover(&failover_coordinator);
+  state.attachDecisions(decision_log->get());
+  state.attachAutoscale(&autoscale_coordinator);
 
   ApiOptions api_options;
   api_options.host = config.api_host;
@@ -138,6 +176,7 @@ int runController(const ControllerConfig& config) {
                              config.lost_after_intervals};
   ingest_options.limits.max_bytes = config.max_message_bytes;
   IngestCore core(registry, clock, metrics, ingest_options, security->keys.get(), &commands);
+  core.attachLeases(&leases);
   IngestLoopOptions loop_options;
   loop_options.history_retention = config.history_retention;
   loop_options.sweep_every = std::max(std::chrono::milliseconds(50), config.report_interval / 4);
@@ -149,7 +188,14 @@ int runController(const ControllerConfig& config) {
   // The reconcile thread: decisions that act through commands (backup schedules, catalog,
   // retention). Off the ingest thread, so a slow scan never delays acks.
   std::thread reconcile([&] {
-    while (stop.waitFor(std::chrono::seconds(1))) backup_coordinator.tick();
+    while (stop.waitFor(std::chrono::seconds(1))) {
+      backup_coordinator.tick();
+      autoscale_coordinator.tick();
+    }
+  });
+  // Failover has its own, faster tick: detection to promotion must not wait for a backup scan.
+  std::thread failover_thread([&] {
+    while (stop.waitFor(std::chrono::milliseconds(50))) failover_coordinator.tick();
   });
   int exit_code = kExitOk;
   while (!stop.stopRequested()) {
@@ -162,6 +208,7 @@ int runController(const ControllerConfig& config) {
   }
   stop.requestStop();
   reconcile.join();
+  failover_thread.join();
   api.stop();
   log::info("stopped");
   return finish(exit_code);

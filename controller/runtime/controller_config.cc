@@ -83,6 +83,12 @@ Status parseControllerConfig(int argc, const char* const* argv, ControllerConfig
     auto policy = backups::loadPolicyFile(config.policy_file);
     if (!policy.ok()) return policy.status().withContext("--policy-file");
     config.policy = std::move(policy).value();
+    auto failover_policy = failover::loadFailoverPolicies(config.policy_file);
+    if (!failover_policy.ok()) return failover_policy.status().withContext("--policy-file");
+    config.failover_policy = std::move(failover_policy).value();
+    auto autoscale_policy = autoscale::loadAutoscalePolicies(config.policy_file);
+    if (!autoscale_policy.ok()) return autoscale_policy.status().withContext("--policy-file");
+    config.autoscale_policy = std::move(autoscale_policy).value();
   }
   config.suspect_after_intervals = vm["suspect-after"].as<uint32_t>();
   config.lost_after_intervals = vm["lost-after"].as<uint32_t>();

@@ -9,7 +9,9 @@
 #include "common/flags.h"
 #include "common/status.h"
 #include "controller/api/auth/api_security_config.h"
+#include "controller/autoscale/autoscale_policy.h"
 #include "controller/backups/backup_policy.h"
+#include "controller/failover/failover_policy.h"
 #include "controller/security/channel_security_config.h"
 
 namespace noa::controller {
@@ -29,6 +31,8 @@ struct ControllerConfig {
   // mistake is a config error, not a silent missing backup. "" = no policies.
   std::string policy_file;
   backups::PolicyFile policy;
+  failover::FailoverPolicies failover_policy;  // the same file's `failover:` sections
+  autoscale::AutoscalePolicies autoscale_policy;  // the same file's `autoscale:` sections
   api::ApiSecurityConfig api_security;     // --api-auth, --api-tokens-file, --api-tls-*, ...
   ChannelSecurityConfig channel_security;  // --key-dir, --allowlist-file, --auto-accept, ...
   CommonFlags common;

@@ -10,8 +10,11 @@
 
 #include "controller/api/state_view.h"
 #include "controller/audit/audit_log.h"
+#include "controller/autoscale/autoscale_coordinator.h"
 #include "controller/backups/backup_coordinator.h"
 #include "controller/commands/command_book.h"
+#include "controller/decisions/decision_log.h"
+#include "controller/failover/failover_coordinator.h"
 #include "controller/ingest/controller_metrics.h"
 #include "controller/registry/registry.h"
 #include "controller/store/store.h"
@@ -43,12 +46,18 @@ class ControllerState final : public StateView {
   KeyRegistry* keys() const override { return keys_; }
   commands::CommandBook* commands() const override { return commands_; }
   backups::BackupCoordinator* backups() const override { return backups_; }
+  failover::FailoverCoordinator* failover() const override { return failover_; }
+  decisions::DecisionLog* decisions() const override { return decisions_; }
+  autoscale::AutoscaleCoordinator* autoscale() const override { return autoscale_; }
 
   // Set once at start, before the REST API serves (not synchronised).
   void attachAudit(const AuditLog* audit) { audit_ = audit; }
   void attachKeys(KeyRegistry* keys) { keys_ = keys; }
   void attachCommands(commands::CommandBook* commands) { commands_ = commands; }
   void attachBackups(backups::BackupCoordinator* backups) { backups_ = backups; }
+  void attachFailover(failover::FailoverCoordinator* failover) { failover_ = failover; }
+  void attachDecisions(decisions::DecisionLog* decisions) { decisions_ = decisions; }
+  void attachAutoscale(autoscale::AutoscaleCoordinator* autoscale) { autoscale_ = autoscale; }
 
  private:
   const ControllerInfo info_;
@@ -61,6 +70,9 @@ class ControllerState final : public StateView {
   KeyRegistry* keys_ = nullptr;
   commands::CommandBook* commands_ = nullptr;
   backups::BackupCoordinator* backups_ = nullptr;
+  failover::FailoverCoordinator* failover_ = nullptr;
+  decisions::DecisionLog* decisions_ = nullptr;
+  autoscale::AutoscaleCoordinator* autoscale_ = nullptr;
 };
 
 }  // namespace noa::controller

@@ -25,3 +25,14 @@ if(TARGET noa-controller AND TARGET noa-agent AND TARGET noactl)
     NOA_CTL_BIN="$<TARGET_FILE:noactl>")
   add_dependencies(noa_command_bench noa-controller noa-agent noactl)
 endif()
+if(TARGET noa-controller AND TARGET noa-agent AND TARGET noactl)
+  add_executable(noa_failover_bench ${CMAKE_CURRENT_LIST_DIR}/failover_bench.cc)
+  target_link_libraries(noa_failover_bench PRIVATE noa_test_harness noa_test_servers
+    PostgreSQL::PostgreSQL)
+  target_include_directories(noa_failover_bench PRIVATE ${PROJECT_SOURCE_DIR})
+  target_compile_definitions(noa_failover_bench PRIVATE
+    NOA_CONTROLLER_BIN="$<TARGET_FILE:noa-controller>"
+    NOA_AGENT_BIN="$<TARGET_FILE:noa-agent>"
+    NOA_CTL_BIN="$<TARGET_FILE:noactl>")
+  add_dependencies(noa_failover_bench noa-controller noa-agent noactl)
+endif()

@@ -596,7 +596,7 @@ TEST(AgentBinary, HelpAndCheckConfig) {
     auto c = ChildProcess::start({NOA_AGENT_BIN, "--help"}, dir.path() + "/help.log");
     ASSERT_OK(c);
     EXPECT_EQ((*c)->wait(10s), 0);
-    EXPECT_NE((*c)->logTail().find("--http-listen"), std::string::npos) << (*c)->logTail();
+    EXPECT_NE((*c)->logTail(20000).find("--http-listen"), std::string::npos) << (*c)->logTail();
   }
   {
     auto c = ChildProcess::start(

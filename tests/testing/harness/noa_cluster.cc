@@ -64,7 +64,9 @@ Status NoaCluster::startAgent(const std::string& agent_id, const std::vector<std
                                    "--agent-id",
                                    agent_id,
                                    "--controller",
-                                   "tcp://127.0.0.1:" + std::to_string(zmq_port_),
+                                   agent_controller_.count(agent_id)
+                                       ? agent_controller_.at(agent_id)
+                                       : "tcp://127.0.0.1:" + std::to_string(zmq_port_),
                                    "--report-interval",
                                    report_interval_,
                                    "--log-level",

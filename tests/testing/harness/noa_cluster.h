@@ -55,6 +55,10 @@ class NoaCluster {
   Status startAgent(const std::string& agent_id, const std::vector<std::string>& args,
                     const std::string& log_suffix = "");
   void killAgent(const std::string& agent_id);  // SIGKILL
+  // The agent's --controller endpoint from its next start on (a TcpProxy's, for partitions).
+  void setAgentController(const std::string& agent_id, const std::string& endpoint) {
+    agent_controller_[agent_id] = endpoint;
+  }
   ChildProcess* agent(const std::string& agent_id);
   std::string agentStateDir(const std::string& agent_id) const;
 
@@ -78,6 +82,7 @@ class NoaCluster {
   std::string logs(size_t bytes_each = 3000) const;
 
  private:
+  std::map<std::string, std::string> agent_controller_;
   NoaCluster(std::string dir, NoaBinaries binaries, std::string report_interval,
              std::string log_level)
       : dir_(std::move(dir)),

@@ -2,6 +2,7 @@ add_library(noa_test_harness STATIC
   ${CMAKE_CURRENT_LIST_DIR}/child_process.cc
   ${CMAKE_CURRENT_LIST_DIR}/net.cc
   ${CMAKE_CURRENT_LIST_DIR}/noa_cluster.cc
+  ${CMAKE_CURRENT_LIST_DIR}/tcp_proxy.cc
   ${CMAKE_CURRENT_LIST_DIR}/test_credentials.cc
   ${CMAKE_CURRENT_LIST_DIR}/test_credentials_rest.cc
   ${CMAKE_CURRENT_LIST_DIR}/test_credentials_curve.cc

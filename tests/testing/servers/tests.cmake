@@ -3,6 +3,7 @@
 add_library(noa_test_servers STATIC
   ${CMAKE_CURRENT_LIST_DIR}/server_process.cc
   ${CMAKE_CURRENT_LIST_DIR}/pg_server.cc
+  ${CMAKE_CURRENT_LIST_DIR}/pg_replica_set.cc
   ${CMAKE_CURRENT_LIST_DIR}/pg_sql.cc
   ${CMAKE_CURRENT_LIST_DIR}/redis_server.cc
   ${CMAKE_CURRENT_LIST_DIR}/llama_double.cc
