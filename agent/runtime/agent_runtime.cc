@@ -72,6 +72,7 @@ std::unique_ptr<AgentFencing> makeFencing(const AgentConfig& config, Clock& cloc
   }
   AgentFencingOptions fencing_options;
   fencing_options.guard.lease = config.lease;
+  fencing_options.guard.startup_grace = config.lease + 3 * config.report_interval;
   fencing_options.state_dir = config.state_dir;
   log::info("leader lease guard on", {{"lease_ms", config.lease.count()},
                                       {"method", std::string(fence->method())}});

@@ -43,7 +43,8 @@ std::string_view serviceRoleName(ServiceRole role) {
 
 LeaseGuard::LeaseGuard(LeaseGuardOptions options, MonoTime start,
                        std::optional<FenceRecord> restored)
-    : options_(options), grace_end_(start + options.lease) {
+    : options_(options),
+      grace_end_(start + (options.startup_grace.count() > 0 ? options.startup_grace : options.lease)) {
   if (restored && restored->reason != FenceReason::kNone) {
     record_ = *restored;
     // We may have died between deciding and applying, or the service shed the fence while we

@@ -9,7 +9,7 @@
 // acks grant the lease (deadline = when the acked report was sent + lease_ms), and the
 // controller promotes another member only after its own, later deadline, so fencing AT our
 // deadline keeps two primaries from ever taking writes together.
-//   - primary, no valid lease, past the startup grace (start + lease)  -> fenced "no_lease"
+//   - primary, no valid lease, past the startup grace (lease + 3 reports)-> fenced "no_lease"
 //   - fenced "no_lease" and a valid grant arrives                      -> unfenced (a
 //     control-plane blip longer than the lease heals by itself, without a failover)
 //   - the controller's `fence` order                                   -> fenced "controller",
@@ -52,7 +52,11 @@ struct FenceRecord {
 };
 
 struct LeaseGuardOptions {
-  Millis lease{2000};  // also the startup grace
+  Millis lease{2000};
+  // How long a just-started agent's primary may run before its first grant: the hello, the
+  // first probe and two reports (the controller names a leader on one, grants on the next).
+  // 0 = the lease.
+  Millis startup_grace{0};
   Millis fence_retry{200};
   Millis unfence_retry{1000};
   Millis reassert{500};  // a restarted Redis sheds its pause: take it back within this

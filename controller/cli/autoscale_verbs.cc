@@ -140,6 +140,11 @@ int Runner::autoscaleVerb() {
     return print(reply, render);
   }
   // autoscale SERVICE | autoscale pause|resume SERVICE
+  if (inv_.positionals.size() == 1 &&
+      (inv_.positionals[0] == "pause" || inv_.positionals[0] == "resume")) {
+    err_ << "noactl: 'autoscale " << inv_.positionals[0] << "' needs a SERVICE\n";
+    return kExitUsage;
+  }
   if (inv_.positionals.size() == 1) {
     return show("/v1/services/" + urlEncode(inv_.positionals[0]) + "/autoscale", render);
   }

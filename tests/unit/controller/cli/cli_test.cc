@@ -287,7 +287,7 @@ TEST(Cli, HelpListsEveryCommand) {
   CliRun r = runWith({"--help"}, clock);
   EXPECT_EQ(r.code, kExitOk);
   for (const char* command : {"status", "agents", "agent ID", "services", "service NAME", "top",
-                              "history ID", "metric ID NAME"}) {
+                              "history SERVICE | history ID", "metric ID NAME"}) {
     EXPECT_NE(r.out.find("  " + std::string(command)), std::string::npos) << command;
   }
   EXPECT_NE(r.out.find("NOA_CONTROLLER_URL"), std::string::npos);

@@ -72,7 +72,7 @@ TEST_F(NoactlProcessTest, ExitCodes) {
   EXPECT_EQ(noactl({"--controller", url(), "status"}, out), 2) << out;
   EXPECT_NE(out.find(url()), std::string::npos) << out;
   EXPECT_EQ(noactl({"--help"}, out), 0) << out;
-  EXPECT_NE(out.find("history ID"), std::string::npos) << out;
+  EXPECT_NE(out.find("history SERVICE"), std::string::npos) << out;
 }
 
 TEST(NoactlProcess, TokenFromTheEnvironmentReachesAnAuthenticatingController) {
