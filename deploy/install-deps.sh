@@ -16,6 +16,8 @@ PACKAGES=(
   postgresql redis-server prometheus
   # tools the tests use
   python3 python3-msgpack python3-jsonschema python3-yaml curl procps iproute2 util-linux
+  # offline validation of deploy/ (tests/deploy): compose files, Kubernetes objects, scripts
+  docker-compose python3-kubernetes shellcheck
 )
 
 if [[ $(id -u) -ne 0 ]]; then
@@ -39,4 +41,13 @@ for svc in redis-server postgresql prometheus; do
     systemctl stop "$svc" || true
   fi
 done
+# The Kubernetes OpenAPI schema validator for tests/deploy (pinned in its package-lock.json;
+# kubernetes-models 4.x, which Node.js 20 runs). kubectl itself comes with the machine.
+tools=${NOA_DEPLOY_TOOLS:-/opt/noa-deploy-tools}
+here=$(cd "$(dirname "$0")/.." && pwd)
+if [[ ! -d "$tools/node_modules/kubernetes-models" ]] && command -v npm >/dev/null 2>&1; then
+  mkdir -p "$tools"
+  cp "$here/tests/deploy/tools/package.json" "$here/tests/deploy/tools/package-lock.json" "$tools/"
+  npm ci --prefix "$tools" --no-audit --no-fund --loglevel=error >/dev/null
+fi
 echo "install-deps.sh: all packages present"

@@ -1,6 +1,8 @@
 #include "common/process/process.h"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
+#include <sys/syscall.h>
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
@@ -107,6 +109,9 @@ std::vector<std::string> buildEnv(const std::map<std::string, std::string>& extr
   ::dup2(devnull, STDIN_FILENO);
   ::dup2(out_w, STDOUT_FILENO);
   ::dup2(err_w, STDERR_FILENO);
+  // Nothing of the parent's beyond stdio survives exec: a tool must not hold the agent's
+  // sockets or the controller's store open (a long-lived child would keep a port bound).
+  ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
 
   auto fail = [status_w](int stage) {
     ChildError ce{stage, errno};

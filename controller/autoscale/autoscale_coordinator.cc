@@ -86,11 +86,37 @@ AutoscaleCoordinator::AutoscaleCoordinator(AutoscalePolicies policies, AgentsSna
   }
 }
 
+namespace {
+
+// Stands in for an actuator whose config could not be built (e.g. kubernetes outside a cluster
+// without a kubeconfig): every call fails with why.
+class UnavailableActuator final : public Actuator {
+ public:
+  UnavailableActuator(ActuatorType type, Status why) : type_(type), why_(std::move(why)) {}
+  ActuatorType type() const override { return type_; }
+  Result<int32_t> currentReplicas(const std::string&) override { return why_; }
+  Status setReplicas(const std::string&, int32_t) override { return why_; }
+
+ private:
+  ActuatorType type_;
+  Status why_;
+};
+
+}  // namespace
+
 Status AutoscaleCoordinator::start() {
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& [name, s] : services_) {
     auto actuator = factory_(s->policy.actuator);
-    if (!actuator.ok()) return actuator.status().withContext("autoscale '" + name + "' actuator");
+    if (!actuator.ok()) {
+      // Not a reason to refuse to start (the controller also does failover and backups): every
+      // evaluation records the error and AbleToScale=False until the config is fixed.
+      log::error("autoscale actuator unavailable",
+                 {{"service", name}, {"error", actuator.status().toString()}});
+      s->actuator = std::make_unique<UnavailableActuator>(
+          s->policy.actuator.type, actuator.status().withContext("actuator"));
+      continue;
+    }
     s->actuator = std::move(actuator).value();
   }
   NOA_ASSIGN_OR_RETURN(auto stored, store_.scan(Family::kDesired, kPrefix, 100'000));

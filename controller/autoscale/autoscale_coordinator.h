@@ -75,8 +75,9 @@ class AutoscaleCoordinator {
                        AutoscaleCoordinatorOptions options = {});
 
   // Builds the actuators and loads overrides and pauses from the store. An actuator that cannot
-  // be built is an error naming the service (the controller refuses to start, as for a bad
-  // policy file).
+  // be built (kubernetes outside a cluster, say) is logged and stands in as one that fails every
+  // call, so each evaluation records the error with AbleToScale=False; the store's error is
+  // returned.
   Status start();
 
   // One evaluation of every service. `now` is the monotonic time of the tick.

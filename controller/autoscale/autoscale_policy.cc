@@ -1,5 +1,7 @@
 #include "controller/autoscale/autoscale_policy.h"
 
+#include "controller/policy/yaml_fields.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -18,41 +20,9 @@ namespace {
 
 constexpr int32_t kMaxReplicasLimit = 100'000;
 
-std::string lineOf(const YAML::Node& node) {
-  const YAML::Mark mark = node.Mark();
-  if (mark.is_null()) return "";
-  return " (line " + std::to_string(mark.line + 1) + ")";
-}
-
-Status invalid(const YAML::Node& node, const std::string& path, const std::string& why) {
-  return Status::InvalidArgument(path + ": " + why + lineOf(node));
-}
-
-// Refuses duplicate and unknown keys, so a typo cannot switch a limit off silently.
-Result<std::map<std::string, YAML::Node>> mapEntries(
-    const YAML::Node& node, const std::string& path,
-    std::initializer_list<std::string_view> known) {
-  std::map<std::string, YAML::Node> out;
-  if (node.IsNull()) return out;
-  if (!node.IsMap()) return invalid(node, path, "expected a map");
-  for (const auto& item : node) {
-    if (!item.first.IsScalar()) return invalid(item.first, path, "keys must be strings");
-    const std::string key = item.first.Scalar();
-    if (out.count(key) != 0) return invalid(item.first, path, "duplicate key '" + key + "'");
-    if (std::find(known.begin(), known.end(), key) == known.end()) {
-      std::string list;
-      for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
-      return invalid(item.first, path, "unknown key '" + key + "' (known: " + list + ")");
-    }
-    out[key] = item.second;
-  }
-  return out;
-}
-
-Result<std::string> scalar(const YAML::Node& node, const std::string& path) {
-  if (!node.IsScalar()) return invalid(node, path, "expected a string");
-  return node.Scalar();
-}
+using policy::invalid;
+using policy::mapEntries;
+using policy::scalar;
 
 Result<double> number(const YAML::Node& node, const std::string& path, double min_exclusive) {
   NOA_ASSIGN_OR_RETURN(std::string text, scalar(node, path));

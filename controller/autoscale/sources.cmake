@@ -14,5 +14,5 @@ add_library(noa_autoscale STATIC
   ${CMAKE_CURRENT_LIST_DIR}/autoscale_metrics.cc
   ${CMAKE_CURRENT_LIST_DIR}/autoscale_coordinator.cc
 )
-target_link_libraries(noa_autoscale PUBLIC noa_common noa_decisions noa_store noa_registry
+target_link_libraries(noa_autoscale PUBLIC noa_common noa_policy noa_decisions noa_store noa_registry
                       nlohmann_json::nlohmann_json prometheus-cpp::core PRIVATE yaml-cpp PkgConfig::HTTPLIB OpenSSL::SSL OpenSSL::Crypto)
