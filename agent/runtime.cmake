@@ -12,11 +12,13 @@ add_library(noa_agent STATIC
   ${CMAKE_CURRENT_LIST_DIR}/runtime/fence_state.cc
   ${CMAKE_CURRENT_LIST_DIR}/runtime/lease_guard.cc
   ${CMAKE_CURRENT_LIST_DIR}/runtime/metrics_worker.cc
+  ${CMAKE_CURRENT_LIST_DIR}/runtime/pod_labeler.cc
   ${CMAKE_CURRENT_LIST_DIR}/runtime/privileges.cc
   ${CMAKE_CURRENT_LIST_DIR}/runtime/probe_report_source.cc
   ${CMAKE_CURRENT_LIST_DIR}/runtime/service_watch.cc
 )
 target_link_libraries(noa_agent PUBLIC noa_common noa_probes noa_collectors noa_agent_commands noa_replication prometheus-cpp::core
-                      PkgConfig::HTTPLIB)
+                      PkgConfig::HTTPLIB nlohmann_json::nlohmann_json
+                      PRIVATE OpenSSL::SSL OpenSSL::Crypto)
 add_executable(noa-agent ${CMAKE_CURRENT_LIST_DIR}/main.cc)
 target_link_libraries(noa-agent PRIVATE noa_agent)

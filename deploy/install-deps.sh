@@ -41,6 +41,13 @@ for svc in redis-server postgresql prometheus; do
     systemctl stop "$svc" || true
   fi
 done
+# kubectl (for `kubectl kustomize` in tests/deploy) is not in Debian 12 (its kubernetes-client
+# 1.20 cannot render our overlays); these machines carry a `kubectl` package from their own
+# repository. Try it, and let the deploy_k8s test say so if it is still missing.
+if ! command -v kubectl >/dev/null 2>&1; then
+  apt-get install -y -qq kubectl >/dev/null 2>&1 ||
+    echo "install-deps.sh: no kubectl package here; tests/deploy's deploy_k8s will fail" >&2
+fi
 # The Kubernetes OpenAPI schema validator for tests/deploy (pinned in its package-lock.json;
 # kubernetes-models 4.x, which Node.js 20 runs). kubectl itself comes with the machine.
 tools=${NOA_DEPLOY_TOOLS:-/opt/noa-deploy-tools}

@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cctype>
 #include <climits>
+#include <cstdlib>
+#include <fstream>
 #include <regex>
 #include <sstream>
 
@@ -14,6 +17,10 @@
 
 namespace noa::agent {
 namespace {
+
+using namespace std::string_literals;
+
+const std::string kServiceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 const std::vector<std::string> kKinds = {"generic", "tcp", "http", "postgres", "redis", "llama"};
 
@@ -85,6 +92,99 @@ Status checkChannelSecurity(AgentConfig& config) {
     config.controller_public_key = *key;
   } else if (!transport::isValidKey(config.controller_public_key)) {
     return Status::InvalidArgument("--controller-public-key is not a 40-character Z85 key");
+  }
+  return Status::Ok();
+}
+
+std::string envOr(const char* name, const std::string& fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : fallback;
+}
+
+std::string trimmedFile(const std::string& path) {
+  std::ifstream in(path);
+  std::string text;
+  std::getline(in, text);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+  return text;
+}
+
+// A Kubernetes label key: an optional DNS-subdomain prefix and '/', then a name of at most 63.
+bool isLabelKey(const std::string& key) {
+  static const std::regex kName("[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?");
+  static const std::regex kPrefix("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
+  const size_t slash = key.find('/');
+  if (slash == std::string::npos) return std::regex_match(key, kName);
+  return std::regex_match(key.substr(0, slash), kPrefix) &&
+         std::regex_match(key.substr(slash + 1), kName);
+}
+
+// --k8s-pod-label and its companions: the in-cluster defaults, then everything the PATCH
+// needs, so a pod that cannot label itself fails at start instead of warning forever.
+Status checkPodLabel(const po::variables_map& vm, AgentConfig& config) {
+  std::string label = vm["k8s-pod-label"].as<std::string>();
+  if (label == "false" || label == "off" || label == "0") label.clear();
+  if (label == "true" || label == "on" || label == "1") label = "role";
+  config.k8s_pod_label = label;
+  config.k8s_api_server = vm["k8s-api-server"].as<std::string>();
+  config.k8s_token_file = vm["k8s-token-file"].as<std::string>();
+  config.k8s_ca_file = vm["k8s-ca-file"].as<std::string>();
+  config.k8s_namespace = vm["k8s-namespace"].as<std::string>();
+  config.k8s_pod = vm["k8s-pod"].as<std::string>();
+  if (label.empty()) return Status::Ok();
+  if (!isLabelKey(label)) {
+    return Status::InvalidArgument("--k8s-pod-label '" + label +
+                                   "' is not a Kubernetes label key ([prefix/]name)");
+  }
+  if (config.kind != "postgres" && config.kind != "redis") {
+    return Status::InvalidArgument("--k8s-pod-label needs --kind postgres or redis (a role)");
+  }
+  if (config.lease.count() <= 0) {
+    return Status::InvalidArgument(
+        "--k8s-pod-label needs a lease (--lease > 0): the label follows the lease guard");
+  }
+  if (config.k8s_api_server.empty()) {
+    const std::string host = envOr("KUBERNETES_SERVICE_HOST", "");
+    if (host.empty()) {
+      return Status::InvalidArgument(
+          "--k8s-pod-label: --k8s-api-server is required outside a cluster "
+          "(KUBERNETES_SERVICE_HOST is unset)");
+    }
+    config.k8s_api_server = "https://" +
+                            (host.find(':') != std::string::npos ? "[" + host + "]" : host) +
+                            ":" + envOr("KUBERNETES_SERVICE_PORT", "443");
+  }
+  if (config.k8s_api_server.rfind("https://", 0) != 0) {
+    return Status::InvalidArgument("--k8s-api-server '" + config.k8s_api_server +
+                                   "' must be https:// (the token must not travel in clear)");
+  }
+  if (config.k8s_token_file.empty()) {
+    return Status::InvalidArgument("--k8s-pod-label needs --k8s-token-file");
+  }
+  if (::access(config.k8s_token_file.c_str(), R_OK) != 0) {
+    return Status::InvalidArgument("--k8s-token-file '" + config.k8s_token_file +
+                                   "' cannot be read (is a service account token mounted?)");
+  }
+  if (!config.k8s_ca_file.empty() && ::access(config.k8s_ca_file.c_str(), R_OK) != 0) {
+    return Status::InvalidArgument("--k8s-ca-file '" + config.k8s_ca_file + "' cannot be read");
+  }
+  if (config.k8s_namespace.empty()) {
+    config.k8s_namespace = trimmedFile(kServiceAccountDir + "/namespace");
+    if (config.k8s_namespace.empty()) config.k8s_namespace = envOr("POD_NAMESPACE", "");
+  }
+  if (config.k8s_namespace.empty()) {
+    return Status::InvalidArgument(
+        "--k8s-pod-label: --k8s-namespace is required (no service account namespace file, "
+        "POD_NAMESPACE unset)");
+  }
+  if (config.k8s_pod.empty()) config.k8s_pod = envOr("POD_NAME", localHostName());
+  static const std::regex kDnsName("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
+  if (!std::regex_match(config.k8s_namespace, kDnsName)) {
+    return Status::InvalidArgument("--k8s-namespace '" + config.k8s_namespace +
+                                   "' is not a Kubernetes name");
+  }
+  if (!std::regex_match(config.k8s_pod, kDnsName)) {
+    return Status::InvalidArgument("--k8s-pod '" + config.k8s_pod + "' is not a pod name");
   }
   return Status::Ok();
 }
@@ -162,7 +262,20 @@ po::options_description agentFlags() {
       "postgres kind: where pg_ctl and pg_rewind are")(
       "lease", po::value<std::string>()->default_value("2s"),
       "leader lease assumed until the controller grants one; a primary without a valid lease "
-      "stops taking writes. 0 = no fencing (standalone service)");
+      "stops taking writes. 0 = no fencing (standalone service)")(
+      "k8s-pod-label", po::value<std::string>()->default_value("")->implicit_value("role"),
+      "Kubernetes: keep this pod's label LABEL=primary while its service is primary with a "
+      "valid lease, =replica otherwise (alone: LABEL=role; true/false also work; default: off)")(
+      "k8s-api-server", po::value<std::string>()->default_value(""),
+      "Kubernetes API server, https://HOST:PORT (default: from KUBERNETES_SERVICE_HOST/_PORT)")(
+      "k8s-token-file", po::value<std::string>()->default_value(kServiceAccountDir + "/token"s),
+      "bearer token for the API server, re-read on every call")(
+      "k8s-ca-file", po::value<std::string>()->default_value(kServiceAccountDir + "/ca.crt"s),
+      "CA bundle that verifies the API server")(
+      "k8s-namespace", po::value<std::string>()->default_value(""),
+      "this pod's namespace (default: the service account's namespace file, else POD_NAMESPACE)")(
+      "k8s-pod", po::value<std::string>()->default_value(""),
+      "this pod's name (default: env POD_NAME, else the hostname)");
   return desc;
 }
 
@@ -279,6 +392,7 @@ Status parseAgentConfig(int argc, const char* const* argv, AgentConfig& config) 
   if (config.probe_failure_threshold < 1) {
     return Status::InvalidArgument("--probe-failure-threshold must be at least 1");
   }
+  NOA_RETURN_IF_ERROR(checkPodLabel(vm, config));
   if (config.state_dir.empty()) config.state_dir = "/var/lib/noa-agent/" + config.agent_id;
   if (config.lock_dir.empty()) config.lock_dir = config.state_dir + "/locks";
   return checkChannelSecurity(config);
@@ -315,7 +429,13 @@ nlohmann::json toJson(const AgentConfig& config) {
           {"backup_dir", config.backup_dir},
           {"snapshot_dir", config.snapshot_dir},
           {"models_dir", config.models_dir},
-          {"lock_dir", config.lock_dir}};
+          {"lock_dir", config.lock_dir},
+          {"k8s_pod_label", config.k8s_pod_label},
+          {"k8s_api_server", config.k8s_api_server},
+          {"k8s_token_file", config.k8s_token_file},
+          {"k8s_ca_file", config.k8s_ca_file},
+          {"k8s_namespace", config.k8s_namespace},
+          {"k8s_pod", config.k8s_pod}};
 }
 
 }  // namespace noa::agent

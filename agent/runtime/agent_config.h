@@ -66,6 +66,14 @@ struct AgentConfig {
   // without a valid lease stops accepting writes (agent/runtime/lease_guard.h). 0 = fencing off
   // (a standalone service without failover).
   std::chrono::milliseconds lease{2000};
+  // Kubernetes: keep this pod's label `k8s_pod_label` = primary | replica (agent/runtime/
+  // pod_labeler.h); empty = off. The rest is resolved from the in-cluster defaults when on.
+  std::string k8s_pod_label;
+  std::string k8s_api_server;  // https://host:port
+  std::string k8s_token_file;
+  std::string k8s_ca_file;
+  std::string k8s_namespace;
+  std::string k8s_pod;
   CommonFlags common;
 };
 

@@ -348,6 +348,11 @@ void AgentFencing::fillAttributes(std::map<std::string, std::string>& attributes
   attributes["lease_valid"] = guard_.leaseValid(clock_.now()) ? "1" : "0";
 }
 
+AgentFencing::LeaseView AgentFencing::leaseView() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return {guard_.leaseValid(clock_.now()), guard_.reason() != FenceReason::kNone};
+}
+
 bool AgentFencing::fenced() const {
   std::lock_guard<std::mutex> lock(mu_);
   return guard_.reason() != FenceReason::kNone;

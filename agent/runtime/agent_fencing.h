@@ -88,6 +88,12 @@ class AgentFencing {
   // fenced, fenced_by, fence_applied, lease_epoch, lease_valid.
   void fillAttributes(std::map<std::string, std::string>& attributes) const;
   bool fenced() const;
+  // The lease guard's view for the pod labeler: valid lease now, and fenced (any reason).
+  struct LeaseView {
+    bool lease_valid = false;
+    bool fenced = false;
+  };
+  LeaseView leaseView() const;
   std::string_view method() const { return method_; }
 
  private:

@@ -87,6 +87,13 @@ AgentMetrics::AgentMetrics(prometheus::Registry& registry, const std::vector<Pro
   for (const char* reason : {"lease_granted", "unfence_command", "replica"}) {
     fence_transitions_->Add({{"to", "unfenced"}, {"reason", reason}});
   }
+  auto& pod_label = prometheus::BuildCounter()
+                        .Name("noa_agent_pod_label_patches_total")
+                        .Help("PATCH calls setting this pod's role label (--k8s-pod-label), "
+                              "by result ok|error")
+                        .Register(registry);
+  pod_label_ok_ = &pod_label.Add({{"result", "ok"}});
+  pod_label_error_ = &pod_label.Add({{"result", "error"}});
   fenced_ = &prometheus::BuildGauge()
                  .Name("noa_agent_fenced")
                  .Help("1 while the agent keeps its service from accepting writes (fenced)")
@@ -147,6 +154,10 @@ void AgentMetrics::observeFenceTransition(bool to_fenced, std::string_view reaso
   fence_transitions_->Add({{"to", to_fenced ? "fenced" : "unfenced"}, {"reason", std::string(reason)}})
       .Increment();
   fenced_->Set(to_fenced ? 1 : 0);
+}
+
+void AgentMetrics::observePodLabelPatch(bool ok) {
+  (ok ? pod_label_ok_ : pod_label_error_)->Increment();
 }
 
 double AgentMetrics::fenceTransitionsForTest(bool to_fenced, const std::string& reason) const {

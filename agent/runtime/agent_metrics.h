@@ -47,6 +47,12 @@ class AgentMetrics {
   double fenceTransitionsForTest(bool to_fenced, const std::string& reason) const;
   double fencedForTest() const { return fenced_->Value(); }
 
+  // noa_agent_pod_label_patches_total{result="ok"|"error"} (agent/runtime/pod_labeler.h).
+  void observePodLabelPatch(bool ok);
+  double podLabelPatchesForTest(bool ok) const {
+    return (ok ? pod_label_ok_ : pod_label_error_)->Value();
+  }
+
   double attemptsForTest(const std::string& probe) const;
   double failuresForTest(const std::string& probe) const;
   double stateForTest(const std::string& probe) const;
@@ -78,6 +84,8 @@ class AgentMetrics {
   std::map<std::string, Mirrored> command_events_;  // by event label
   prometheus::Family<prometheus::Counter>* fence_transitions_;
   prometheus::Gauge* fenced_;
+  prometheus::Counter* pod_label_ok_;
+  prometheus::Counter* pod_label_error_;
   prometheus::Gauge* registered_;
   prometheus::Gauge* queued_events_;
 };

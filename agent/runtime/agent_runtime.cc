@@ -17,6 +17,7 @@
 #include "agent/runtime/agent_metrics.h"
 #include "agent/runtime/agent_probes.h"
 #include "agent/runtime/metrics_worker.h"
+#include "agent/runtime/pod_labeler.h"
 #include "agent/runtime/probe_report_source.h"
 #include "agent/runtime/service_watch.h"
 #include "agent/session/session.h"
@@ -78,6 +79,36 @@ std::unique_ptr<AgentFencing> makeFencing(const AgentConfig& config, Clock& cloc
                                       {"method", std::string(fence->method())}});
   return AgentFencing::create(std::move(fencing_options), clock, std::move(fence),
                               std::move(hooks));
+}
+
+// --k8s-pod-label: the labeler reads the probes' role and the lease guard (null when off).
+std::unique_ptr<PodLabeler> makePodLabeler(const AgentConfig& config, Clock& clock,
+                                           Prober& probes, const AgentFencing* fencing,
+                                           AgentMetrics& metrics) {
+  if (config.k8s_pod_label.empty()) return nullptr;
+  if (fencing == nullptr) {
+    // The config check requires a lease and a replicated kind, so this means no fence exists.
+    log::error("pod labeling off: it follows the lease guard, which is not running");
+    return nullptr;
+  }
+  PodLabelerOptions options;
+  options.label = config.k8s_pod_label;
+  options.target.api_server = config.k8s_api_server;
+  options.target.token_file = config.k8s_token_file;
+  options.target.ca_file = config.k8s_ca_file;
+  options.target.k8s_namespace = config.k8s_namespace;
+  options.target.pod = config.k8s_pod;
+  PodLabelerHooks hooks;
+  hooks.inputs = [&probes, fencing] {
+    const AgentFencing::LeaseView lease = fencing->leaseView();
+    return PodLabelInputs{parseServiceRole(probes.snapshot().facts.role), lease.lease_valid,
+                          lease.fenced};
+  };
+  hooks.on_patch = [&metrics](bool ok) { metrics.observePodLabelPatch(ok); };
+  log::info("pod labeling on", {{"label", config.k8s_pod_label},
+                                {"pod", config.k8s_namespace + "/" + config.k8s_pod},
+                                {"api_server", config.k8s_api_server}});
+  return std::make_unique<PodLabeler>(std::move(options), clock, std::move(hooks));
 }
 
 }  // namespace
@@ -142,6 +173,8 @@ int runAgent(const AgentConfig& config) {
   };
   std::unique_ptr<AgentFencing> fencing = makeFencing(config, clock, std::move(fencing_hooks));
   metrics.setFenced(fencing && fencing->fenced());  // a fence restored from the state dir
+  std::unique_ptr<PodLabeler> labeler =
+      makePodLabeler(config, clock, probes, fencing.get(), metrics);
   std::unique_ptr<ServiceWatch> watch;
   if (auto watch_options = serviceWatchOptions(config)) {
     watch = std::make_unique<ServiceWatch>(
@@ -236,6 +269,7 @@ int runAgent(const AgentConfig& config) {
   probes.start();
   metrics_worker.start();
   if (fencing) fencing->start();
+  if (labeler) labeler->start();
   if (watch) watch->start();
   session_running.store(true);
   log::info("ready", {{"agent_id", config.agent_id},
@@ -250,6 +284,7 @@ int runAgent(const AgentConfig& config) {
   if (*executor) (*executor)->stop();
   // The service stays as the guard left it (a fence is persisted and applied again at start).
   if (watch) watch->stop();
+  if (labeler) labeler->stop();  // before the guard and probes it reads
   if (fencing) fencing->stop();
   probes.stop();
   metrics_worker.stop();

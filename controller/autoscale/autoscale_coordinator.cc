@@ -349,6 +349,9 @@ void AutoscaleCoordinator::evaluate(ServiceState& s, const ByService& agents, in
       metrics_->setCurrent(name, *state.current_replicas);
     }
     metrics_->countDecision(name, d.action);
+    // Every evaluation sets AbleToScale (a failed or backed-off actuator call, or an unknown
+    // current scale, makes it False), so the gauge follows the condition the API shows.
+    metrics_->setAbleToScale(name, d.able_to_scale.status == "True");
   }
   std::optional<decisions::DecisionRecord> rec = record(s, state, d, mode, actuate, now_mono);
   lock.unlock();

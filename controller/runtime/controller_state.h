@@ -2,16 +2,19 @@
 
 // The StateView the REST API reads: the in-memory registry for agents, the store for history,
 // the Prometheus registry for /metrics. Thread-safe (each part is; scrapes are serialised
-// because each one first recomputes the per-service gauges from a registry snapshot).
+// because each one first recomputes the per-service gauges from a registry snapshot, and the
+// backup gauges from the BackupCoordinator's status).
 
 #include <prometheus/registry.h>
 
 #include <mutex>
+#include <optional>
 
 #include "controller/api/state_view.h"
 #include "controller/audit/audit_log.h"
 #include "controller/autoscale/autoscale_coordinator.h"
 #include "controller/backups/backup_coordinator.h"
+#include "controller/backups/backup_metrics.h"
 #include "controller/commands/command_book.h"
 #include "controller/decisions/decision_log.h"
 #include "controller/failover/failover_coordinator.h"
@@ -54,7 +57,11 @@ class ControllerState final : public StateView {
   void attachAudit(const AuditLog* audit) { audit_ = audit; }
   void attachKeys(KeyRegistry* keys) { keys_ = keys; }
   void attachCommands(commands::CommandBook* commands) { commands_ = commands; }
-  void attachBackups(backups::BackupCoordinator* backups) { backups_ = backups; }
+  // Also registers the backup gauges (once: a family name registers only once per registry).
+  void attachBackups(backups::BackupCoordinator* backups) {
+    backups_ = backups;
+    if (backups_ != nullptr && !backup_metrics_) backup_metrics_.emplace(metrics_);
+  }
   void attachFailover(failover::FailoverCoordinator* failover) { failover_ = failover; }
   void attachDecisions(decisions::DecisionLog* decisions) { decisions_ = decisions; }
   void attachAutoscale(autoscale::AutoscaleCoordinator* autoscale) { autoscale_ = autoscale; }
@@ -66,6 +73,7 @@ class ControllerState final : public StateView {
   prometheus::Registry& metrics_;
   mutable std::mutex scrape_mu_;
   mutable ServiceMetrics service_metrics_;  // GUARDED_BY(scrape_mu_)
+  mutable std::optional<backups::BackupMetrics> backup_metrics_;  // GUARDED_BY(scrape_mu_)
   const AuditLog* audit_ = nullptr;
   KeyRegistry* keys_ = nullptr;
   commands::CommandBook* commands_ = nullptr;

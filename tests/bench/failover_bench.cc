@@ -108,7 +108,9 @@ Trial runTrial(const std::string& kind, std::mt19937& rng) {
     t.ms = std::chrono::duration<double, std::milli>(*writer.firstAckAfterMark() - killed).count();
   }
   writer.stop();
-  t.promoted = primaryOf(**cluster, "postgres");
+  // The new primary as the controller names it once its first report as primary is in.
+  waitUntil([&] { t.promoted = primaryOf(**cluster, "postgres");
+                  return !t.promoted.empty() && t.promoted != "pg-1"; }, 15s);
   size_t idx = 0;
   for (size_t i = 0; i < (*set)->size(); ++i) {
     if ((*set)->name(i) == t.promoted) idx = i;

@@ -9,3 +9,8 @@ noa_add_test(NAME noa_agent_fencing_test
           ${CMAKE_CURRENT_LIST_DIR}/agent_fencing_test.cc
           ${CMAKE_CURRENT_LIST_DIR}/session_lease_test.cc
   LIBS noa_agent)
+# Kubernetes pod label for the primary: the decision, the schedule, the flags, and the PATCH
+# against a Kubernetes API test double (local cpp-httplib SSLServer, self-signed certificate).
+noa_add_test(NAME noa_agent_pod_labeler_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/pod_labeler_test.cc
+  LIBS noa_agent noa_process PkgConfig::HTTPLIB OpenSSL::SSL OpenSSL::Crypto)

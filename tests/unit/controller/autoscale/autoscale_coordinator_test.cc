@@ -103,6 +103,7 @@ TEST_F(AutoscaleCoordinatorTest, ActsOnACrossingAtTheNextTickAndRecordsIt) {
   auto c = make();
   c->tick();
   EXPECT_TRUE(target_.sets.empty());  // 50 % = target
+  EXPECT_EQ(metrics_.ableToScaleForTest("web"), 1) << "holding is no inability to scale";
   cpu_ = 0.9;                         // the next report crosses the target
   advance(1);
   c->tick();
@@ -116,6 +117,7 @@ TEST_F(AutoscaleCoordinatorTest, ActsOnACrossingAtTheNextTickAndRecordsIt) {
   EXPECT_EQ(r.outcome["proposals"][0]["current"], 90);
   EXPECT_EQ(metrics_.desiredForTest("web"), 4);
   EXPECT_EQ(metrics_.decisionsForTest("web", "scale_up"), 1);
+  EXPECT_EQ(metrics_.ableToScaleForTest("web"), 1);
   auto d = c->describe("web");
   ASSERT_OK(d.status());
   EXPECT_EQ((*d)["desired_replicas"], 4);
@@ -153,9 +155,11 @@ TEST_F(AutoscaleCoordinatorTest, ActuatorFailureIsRecordedAndRetriedWithBackoff)
   EXPECT_NE(records_[0].reason.find("HTTP 503"), std::string::npos) << records_[0].reason;
   EXPECT_EQ(records_[0].outcome["conditions"]["AbleToScale"]["status"], "False");
   EXPECT_EQ(records_[0].outcome["conditions"]["AbleToScale"]["reason"], "FailedUpdateScale");
+  EXPECT_EQ(metrics_.ableToScaleForTest("web"), 0);
   advance(2);
   c->tick();
   EXPECT_EQ(target_.sets.size(), 1u);  // backing off
+  EXPECT_EQ(metrics_.ableToScaleForTest("web"), 0) << "still unable while backing off";
   EXPECT_EQ((*c->describe("web"))["conditions"]["AbleToScale"]["status"], "False");
   advance(3);
   c->tick();
@@ -169,6 +173,7 @@ TEST_F(AutoscaleCoordinatorTest, ActuatorFailureIsRecordedAndRetriedWithBackoff)
   EXPECT_EQ(target_.sets.size(), 3u);
   EXPECT_EQ(target_.replicas, 4);
   EXPECT_EQ(records_.back().outcome["conditions"]["AbleToScale"]["reason"], "SucceededRescale");
+  EXPECT_EQ(metrics_.ableToScaleForTest("web"), 1) << "able again once the actuator succeeds";
 }
 
 TEST_F(AutoscaleCoordinatorTest, OverrideIsActuatedSurvivesARestartAndExpires) {

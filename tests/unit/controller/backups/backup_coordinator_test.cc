@@ -3,10 +3,18 @@
 // entries exactly once (also across a restart), failed ones none; retention prunes through a
 // command and marks what the agent deleted; verify and drills record their outcome. The agent's
 // side is played by applying progress and results to the book, as the ingest thread would.
+// BackupMetrics is checked here too, over the same coordinator, in the exposition text.
 
 #include "controller/backups/backup_coordinator.h"
 
 #include <gtest/gtest.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <cstdlib>
+#include <optional>
+
+#include "controller/backups/backup_metrics.h"
 
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/status_matchers.h"
@@ -304,6 +312,75 @@ TEST_F(BackupCoordinatorTest, RestoreGoesToTheAgentHoldingTheArtifact) {
                              {"swap", false}}));
   EXPECT_EQ(coordinator_->restore("bk-nope", "x", false, "a").status().code(),
             StatusCode::kNotFound);
+}
+
+// The value of `name`{service="postgres"} in one scrape of `registry`, nullopt when absent.
+std::optional<double> sample(prometheus::Registry& registry, const std::string& name) {
+  const std::string text = prometheus::TextSerializer().Serialize(registry.Collect());
+  const std::string prefix = "\n" + name + "{service=\"postgres\"} ";
+  const size_t at = text.find(prefix);
+  if (at == std::string::npos) return std::nullopt;
+  return std::strtod(text.c_str() + at + prefix.size(), nullptr);
+}
+
+TEST_F(BackupCoordinatorTest, MetricsShowTheTargetsAndNoRecoveryPointBeforeTheFirstBackup) {
+  prometheus::Registry registry;
+  BackupMetrics metrics(registry);
+  metrics.refresh(*coordinator_);
+  EXPECT_EQ(sample(registry, "noa_backup_rpo_ok"), 0.0) << "no backup is no RPO";
+  EXPECT_EQ(sample(registry, "noa_backup_rpo_target_seconds"), 86'400.0);
+  EXPECT_EQ(sample(registry, "noa_drill_rto_target_seconds"), 3'600.0);
+  EXPECT_EQ(sample(registry, "noa_backup_newest_age_seconds"), std::nullopt);
+  EXPECT_EQ(sample(registry, "noa_drill_last_success"), std::nullopt);
+  EXPECT_EQ(sample(registry, "noa_drill_last_duration_seconds"), std::nullopt);
+}
+
+TEST_F(BackupCoordinatorTest, MetricsFollowTheNewestBackupAndTheNewestDrill) {
+  prometheus::Registry registry;
+  BackupMetrics metrics(registry);
+  nightlyBackup("new.dump");
+  clock_.advance(minutes(30));
+  metrics.refresh(*coordinator_);
+  EXPECT_EQ(sample(registry, "noa_backup_rpo_ok"), 1.0);
+  const auto status = coordinator_->status();
+  ASSERT_EQ(status.size(), 1u);
+  const auto age = sample(registry, "noa_backup_newest_age_seconds");
+  ASSERT_TRUE(age);
+  EXPECT_DOUBLE_EQ(*age, status[0].rpo.age_ms / 1000.0);
+  EXPECT_GE(*age, 30 * 60.0) << "the age moves with the clock, at every scrape";
+
+  auto ok = coordinator_->drill("postgres", "alice");
+  ASSERT_OK(ok);
+  finish(*ok, "succeeded", {{"tables", {{"public.orders", 20000}}}}, "", 42'000);
+  coordinator_->tick();
+  metrics.refresh(*coordinator_);
+  EXPECT_EQ(sample(registry, "noa_drill_last_success"), 1.0);
+  EXPECT_EQ(sample(registry, "noa_drill_last_duration_seconds"), 42.0);
+
+  clock_.advance(minutes(5));
+  auto failed = coordinator_->drill("postgres", "alice");
+  ASSERT_OK(failed);
+  finish(*failed, "failed", json::object(), "restore_failed", 7'000);
+  coordinator_->tick();
+  metrics.refresh(*coordinator_);
+  EXPECT_EQ(sample(registry, "noa_drill_last_success"), 0.0) << "the newest drill counts";
+  EXPECT_EQ(sample(registry, "noa_drill_last_duration_seconds"), std::nullopt)
+      << "the time a drill took to fail is no RTO";
+
+  clock_.advance(hours(25));
+  metrics.refresh(*coordinator_);
+  EXPECT_EQ(sample(registry, "noa_backup_rpo_ok"), 0.0) << "older than rpo_target 1d";
+}
+
+TEST_F(BackupCoordinatorTest, MetricsOfAServiceThatIsGoneAreRemoved) {
+  prometheus::Registry registry;
+  BackupMetrics metrics(registry);
+  metrics.refresh(*coordinator_);
+  ASSERT_TRUE(sample(registry, "noa_backup_rpo_ok"));
+  metrics.update({});
+  EXPECT_EQ(sample(registry, "noa_backup_rpo_ok"), std::nullopt);
+  EXPECT_EQ(sample(registry, "noa_backup_rpo_target_seconds"), std::nullopt);
+  EXPECT_EQ(sample(registry, "noa_drill_rto_target_seconds"), std::nullopt);
 }
 
 }  // namespace
