@@ -139,10 +139,6 @@ Status checkPodLabel(const po::variables_map& vm, AgentConfig& config) {
   if (config.kind != "postgres" && config.kind != "redis") {
     return Status::InvalidArgument("--k8s-pod-label needs --kind postgres or redis (a role)");
   }
-  if (config.lease.count() <= 0) {
-    return Status::InvalidArgument(
-        "--k8s-pod-label needs a lease (--lease > 0): the label follows the lease guard");
-  }
   if (config.k8s_api_server.empty()) {
     const std::string host = envOr("KUBERNETES_SERVICE_HOST", "");
     if (host.empty()) {

@@ -87,9 +87,9 @@ std::unique_ptr<PodLabeler> makePodLabeler(const AgentConfig& config, Clock& clo
                                            AgentMetrics& metrics) {
   if (config.k8s_pod_label.empty()) return nullptr;
   if (fencing == nullptr) {
-    // The config check requires a lease and a replicated kind, so this means no fence exists.
-    log::error("pod labeling off: it follows the lease guard, which is not running");
-    return nullptr;
+    // --lease 0: a standalone primary without failover (nothing to fail over to, so no second
+    // primary can appear); the label follows the role alone so the primary Service still works.
+    log::warn("pod label follows the role alone: no lease guard (--lease 0)");
   }
   PodLabelerOptions options;
   options.label = config.k8s_pod_label;
@@ -100,7 +100,8 @@ std::unique_ptr<PodLabeler> makePodLabeler(const AgentConfig& config, Clock& clo
   options.target.pod = config.k8s_pod;
   PodLabelerHooks hooks;
   hooks.inputs = [&probes, fencing] {
-    const AgentFencing::LeaseView lease = fencing->leaseView();
+    const AgentFencing::LeaseView lease =
+        fencing ? fencing->leaseView() : AgentFencing::LeaseView{true, false};
     return PodLabelInputs{parseServiceRole(probes.snapshot().facts.role), lease.lease_valid,
                           lease.fenced};
   };

@@ -4,8 +4,10 @@
 # noa-agent are started from the build tree, their live /metrics are read (# TYPE lines, plus the
 # _bucket/_count/_sum series of histograms) and joined with the names the sources register
 # (families that appear only after their first event, e.g. noa_ingest_rejected_total). Names in
-# deploy/prometheus/pending-metrics.txt are accepted and listed. Also checks the images'
-# HEALTHCHECK helper (deploy/docker/noa-healthcheck) against both live health endpoints.
+# deploy/prometheus/pending-metrics.txt are accepted and listed. The controller runs with a small
+# policy for the agent's service, so that the per-service backup and autoscale gauges are live.
+# Also checks the images' HEALTHCHECK helper (deploy/docker/noa-healthcheck) against both live
+# health endpoints.
 #   check_metric_names.sh NOA_CONTROLLER_BIN NOA_AGENT_BIN
 source "$(dirname "$0")/lib.sh"
 CTL=${1:?noa-controller binary}; AGENT=${2:?noa-agent binary}
@@ -18,8 +20,25 @@ import socket
 socks = [socket.socket() for _ in range(3)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in socks])')
+# A policy for the agent's service, so that the per-service backup, drill and autoscale gauges
+# have a series (a family without one is not in the exposition). Its schedules fire at 03:00 and
+# on Sundays at 04:00 only, and actuator `none` changes nothing.
+cat >"$WORK/policy.yaml" <<'YAML'
+services:
+  web:
+    backups:
+      - {name: nightly, kind: pg_dump, schedule: "0 3 * * *", retention: {max_age: 7d, min_count: 1}}
+    rpo_target: 1d
+    drill: {schedule: "0 4 * * 0", rto_target: 1h}
+    autoscale:
+      min_replicas: 1
+      max_replicas: 3
+      metrics:
+        - cpu: {utilization: 50}
+YAML
 "$CTL" --data-dir "$WORK/ctl" --listen "tcp://127.0.0.1:$ZMQ" --api-listen "127.0.0.1:$API" \
-  --api-auth none --insecure-plaintext --report-interval 200ms >"$WORK/ctl.log" 2>&1 &
+  --api-auth none --insecure-plaintext --report-interval 200ms --policy-file "$WORK/policy.yaml" \
+  >"$WORK/ctl.log" 2>&1 &
 PIDS+=($!)
 for ((i = 0; i < 100; i++)); do curl -fsS "127.0.0.1:$API/v1/health" >/dev/null 2>&1 && break; sleep 0.1; done
 curl -fsS "127.0.0.1:$API/v1/health" >/dev/null || { cat "$WORK/ctl.log" >&2; fail "the controller did not come up"; }
@@ -46,6 +65,12 @@ ok "the images' HEALTHCHECK helper answers on both binaries' health endpoints"
   cat "$WORK/controller.metrics" "$WORK/agent.metrics" | awk '$1 == "#" && $2 == "TYPE" {print $3; if ($4 == "histogram") {print $3 "_bucket"; print $3 "_count"; print $3 "_sum"}}'
 } | sort -u >"$WORK/live.txt"
 [[ $(wc -l <"$WORK/live.txt") -gt 20 ]] || fail "too few live metric names: $(cat "$WORK/live.txt")"
+# The gauges the policy above gives a series must be live, not only named in the sources
+# (noa_backup_newest_age_seconds and the drill results need a real backup and drill: unit-tested).
+for name in noa_backup_rpo_ok noa_backup_rpo_target_seconds noa_drill_rto_target_seconds \
+  noa_autoscale_able_to_scale noa_autoscale_desired_replicas; do
+  grep -qx "$name" "$WORK/live.txt" || fail "$name is not in the controller's live /metrics"
+done
 # Families registered in the sources (created at their first event).
 grep -rhoE '"noa_[a-z0-9_]+"' "$ROOT/controller" "$ROOT/agent" "$ROOT/common" --include=*.cc --include=*.h |
   tr -d '"' | sort -u >"$WORK/sources.txt"

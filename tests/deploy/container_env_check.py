@@ -72,6 +72,10 @@ def fixtures_for(kind, args, env):
             f["NOA_REDIS_PASSWORD_FILE"] = f"{w}/redis-password"
         if "NOA_SERVICE_PIDFILE" in env:
             f["NOA_SERVICE_PIDFILE"] = f"{w}/service.pid"
+        # the projected service account token and CA (--k8s-pod-label): any readable file
+        for name in ("NOA_K8S_TOKEN_FILE", "NOA_K8S_CA_FILE"):
+            if name in env:
+                f[name] = f"{w}/redis-password"
     else:
         f["NOA_DATA_DIR"] = f"{w}/controller-data"
         f["NOA_KEY_DIR"] = f"{w}/keys"

@@ -54,9 +54,9 @@ TEST(PodLabelSchedule, PatchesOnChangeReassertsAndBacksOff) {
   EXPECT_EQ(s.applied(), "primary");
 }
 
-Status parse(std::vector<const char*> args, AgentConfig& config) {
-  args.insert(args.begin(), {"noa-agent", "--agent-id", "pg-0", "--service", "pg", "--kind",
-                             "postgres", "--service-port", "5432", "--insecure-plaintext"});
+Status parse(std::vector<const char*> args, AgentConfig& config, const char* kind = "postgres") {
+  args.insert(args.begin(), {"noa-agent", "--agent-id", "pg-0", "--service", "pg", "--kind", kind,
+                             "--service-port", "5432", "--insecure-plaintext"});
   return parseAgentConfig(static_cast<int>(args.size()), args.data(), config);
 }
 
@@ -95,8 +95,8 @@ TEST(PodLabelFlags, ErrorsNameTheFlag) {
   EXPECT_NE(s.message().find("--k8s-token-file"), std::string::npos) << s.message();
   s = parse({"--k8s-pod-label", "bad label!"}, config);
   EXPECT_NE(s.message().find("--k8s-pod-label"), std::string::npos) << s.message();
-  s = parse({"--k8s-pod-label", "role", "--lease", "0"}, config);
-  EXPECT_NE(s.message().find("--lease"), std::string::npos) << s.message();
+  s = parse({"--k8s-pod-label", "role"}, config, "tcp");
+  EXPECT_NE(s.message().find("--kind"), std::string::npos) << s.message();
 }
 
 struct SeenRequest {
