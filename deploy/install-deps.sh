@@ -15,7 +15,7 @@ PACKAGES=(
   # real services the demo and the tests run
   postgresql redis-server prometheus
   # tools the tests use
-  python3 python3-msgpack python3-jsonschema python3-yaml curl procps iproute2 util-linux
+  python3 python3-msgpack python3-jsonschema python3-yaml curl procps iproute2 util-linux openssl
   # offline validation of deploy/ (tests/deploy): compose files, Kubernetes objects, scripts
   docker-compose python3-kubernetes shellcheck
 )

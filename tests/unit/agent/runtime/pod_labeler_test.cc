@@ -18,6 +18,7 @@
 #include "agent/runtime/agent_config.h"
 #include "common/process/process.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/tls_test_cert.h"
 
 namespace noa::agent {
 namespace {
@@ -113,14 +114,9 @@ class PodLabelerKubernetesApiTestDouble : public ::testing::Test {
     std::filesystem::create_directories(dir_);
     cert_ = dir_ + "/server.crt";
     key_ = dir_ + "/server.key";
-    ProcessSpec spec;
-    spec.argv = {"openssl",  "req",           "-x509",   "-newkey",
-                 "rsa:2048", "-nodes",        "-keyout", key_,
-                 "-out",     cert_,           "-days",   "1",
-                 "-subj",    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"};
-    spec.timeout = std::chrono::seconds(60);
-    auto made = runProcess(spec);
-    if (!made.ok() || made->exit_code != 0) GTEST_SKIP() << "openssl cannot make a certificate";
+    if (!::noa::testing::makeSelfSignedCert(cert_, key_).ok()) {
+      GTEST_SKIP() << "openssl cannot make a certificate";
+    }
     server_ = std::make_unique<httplib::SSLServer>(cert_.c_str(), key_.c_str());
     ASSERT_TRUE(server_->is_valid());
     server_->Patch(kPodPath, [this](const httplib::Request& req, httplib::Response& res) {
