@@ -18,7 +18,7 @@ add_library(noa_agent STATIC
   ${CMAKE_CURRENT_LIST_DIR}/runtime/service_watch.cc
 )
 target_link_libraries(noa_agent PUBLIC noa_common noa_probes noa_collectors noa_agent_commands noa_replication prometheus-cpp::core
-                      PkgConfig::HTTPLIB nlohmann_json::nlohmann_json
-                      PRIVATE OpenSSL::SSL OpenSSL::Crypto)
+                      noa_agent_http nlohmann_json::nlohmann_json)
 add_executable(noa-agent ${CMAKE_CURRENT_LIST_DIR}/main.cc)
 target_link_libraries(noa-agent PRIVATE noa_agent)
+target_link_options(noa-agent PRIVATE -Wl,--gc-sections)

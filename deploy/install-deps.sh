@@ -6,16 +6,25 @@ set -euo pipefail
 PACKAGES=(
   # toolchain
   build-essential cmake ninja-build pkg-config git
+  # sanitizer runtimes for tests/run-sanitizers.sh (gcc 12's ASan, UBSan, TSan)
+  libasan8 libubsan1 libtsan2
+  # libFuzzer targets (tests/fuzz/run-fuzzers.sh): clang 14, its fuzzer runtime, llvm-symbolizer
+  clang-14 libclang-rt-14-dev llvm-14
   # fixed dependencies
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev librocksdb-dev prometheus-cpp-dev
   libboost-program-options-dev libgtest-dev libgmock-dev
   # libraries for what the fixed ones do not cover (see README "Dependencies")
   libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libyaml-cpp-dev libssl-dev
   libpq-dev libhiredis-dev libarchive-dev libjwt-dev
+  # static archives linked into the binaries (common/static_deps.cmake): libzmq's own
+  # dependencies, and the GSSAPI header its stubs are checked against
+  libsodium-dev libpgm-dev libnorm-dev libbsd-dev libmd-dev libkrb5-dev
   # real services the demo and the tests run
   postgresql redis-server prometheus
   # tools the tests use
   python3 python3-msgpack python3-jsonschema python3-yaml curl procps iproute2 util-linux openssl
+  # fault trials (tests/faults): an agent's wall clock moved with LD_PRELOAD
+  faketime
   # offline validation of deploy/ (tests/deploy): compose files, Kubernetes objects, scripts
   docker-compose python3-kubernetes shellcheck
 )

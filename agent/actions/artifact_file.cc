@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <vector>
 
+#include "agent/lazy/lazy_libs.h"
+
 namespace noa::agent::actions {
 namespace {
 
@@ -63,6 +65,8 @@ std::string Sha256::finishHex() {
 }
 
 Result<std::unique_ptr<ArtifactWriter>> ArtifactWriter::create(const std::string& final_path) {
+  // Sha256 calls libcrypto, opened on first use (agent/lazy): check here, where it can fail.
+  NOA_RETURN_IF_ERROR(lazy::loadLibcrypto());
   if (final_path.empty() || final_path.back() == '/') {
     return Status::InvalidArgument("artifact path '" + final_path + "' is not a file name");
   }
@@ -148,6 +152,7 @@ void ArtifactWriter::abort() {
 }
 
 Result<std::string> sha256OfFile(const std::string& path) {
+  NOA_RETURN_IF_ERROR(lazy::loadLibcrypto());  // as in ArtifactWriter::create
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return errnoStatus("open", path, errno);
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);

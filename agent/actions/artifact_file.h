@@ -21,7 +21,8 @@ namespace noa::agent::actions {
 
 inline constexpr std::string_view kPartialSuffix = ".partial";
 
-// Incremental SHA-256 (OpenSSL EVP) producing lowercase hex.
+// Incremental SHA-256 (OpenSSL EVP) producing lowercase hex. libcrypto is opened on first use
+// (agent/lazy/lazy_libs.h): check loadLibcrypto() before the first Sha256.
 class Sha256 {
  public:
   Sha256();

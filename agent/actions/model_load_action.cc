@@ -1,7 +1,6 @@
 #include "agent/actions/model_load_action.h"
 
 #include <fcntl.h>
-#include <httplib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +15,8 @@
 #include "agent/actions/gguf.h"
 #include "agent/actions/pg_common.h"
 #include "agent/actions/target_lock.h"
+#include "agent/http/http_client.h"
+#include "agent/lazy/lazy_libs.h"
 #include "common/log.h"
 #include "common/process/process.h"
 
@@ -105,6 +106,7 @@ class PartialFile {
   }
   Status open(const std::string& path, bool keep_existing) {
     path_ = path;
+    NOA_RETURN_IF_ERROR(lazy::loadLibcrypto());  // the hash below is OpenSSL's, opened on first use
     int flags = O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (keep_existing ? 0 : O_TRUNC);
     fd_ = ::open(path.c_str(), flags, 0600);
     if (fd_ < 0) return ioError("open " + path, errno);
@@ -180,27 +182,26 @@ Status copyLocal(const std::string& source, PartialFile& out, RunControl& run) {
 // Downloads `url` into `out`, resuming from out.bytes() with a Range request. Sets
 // `interrupted` when the transfer broke off on the network (the partial is worth keeping).
 Status download(const std::string& url, PartialFile& out, RunControl& run, bool& interrupted) {
-  NOA_ASSIGN_OR_RETURN(Url u, splitUrl(url));
-  httplib::Client client(u.base);
-  client.set_follow_location(true);
-  client.set_connection_timeout(std::chrono::seconds(10));
-  client.set_read_timeout(std::chrono::seconds(30));  // a stalled transfer, not a slow one
-  httplib::Headers headers;
+  HttpRequest request;
+  request.url = url;
+  request.max_redirects = 5;
+  request.connect_timeout = std::chrono::seconds(10);
+  request.io_timeout = std::chrono::seconds(30);  // a stalled transfer, not a slow one
   const uint64_t resume_from = out.bytes();
-  if (resume_from > 0) headers.emplace("Range", "bytes=" + std::to_string(resume_from) + "-");
-
+  if (resume_from > 0) {
+    request.headers.emplace_back("Range", "bytes=" + std::to_string(resume_from) + "-");
+  }
   Status failure;
   uint64_t total = 0;
-  auto res = client.Get(
-      u.path, headers,
-      [&](const httplib::Response& r) {
+  HttpHandlers handlers{
+      [&](const HttpResponseHead& r) {
+        const uint64_t length = r.content_length.value_or(0);
         if (r.status == 206 && resume_from > 0) {
-          total = resume_from +
-                  std::strtoull(r.get_header_value("Content-Length").c_str(), nullptr, 10);
+          total = resume_from + length;
           return true;
         }
         if (r.status == 200) {
-          total = std::strtoull(r.get_header_value("Content-Length").c_str(), nullptr, 10);
+          total = length;
           if (resume_from > 0) failure = out.restart();  // server ignored the Range: start over
           return failure.ok();
         }
@@ -213,12 +214,13 @@ Status download(const std::string& url, PartialFile& out, RunControl& run, bool&
         if (failure = out.append(data, size); !failure.ok()) return false;
         run.progress("download", out.bytes(), total);
         return true;
-      });
+      }};
+  Result<HttpExchange> res = httpExchange(request, handlers);
   if (!failure.ok()) return failure;
-  if (!res) {
+  if (!res.ok()) {
     interrupted = out.bytes() > 0;
     return Status::Unavailable(
-        "GET " + url + " failed: " + httplib::to_string(res.error()) +
+        "GET " + url + " failed: " + httpErrorReason(res.status()) +
         (interrupted ? " after " + std::to_string(out.bytes()) + " bytes (kept for resume)" : ""));
   }
   return Status::Ok();
@@ -259,19 +261,22 @@ Status reload(const ModelLoadParams& p, const std::string& model_name, RunContro
     return Status::Ok();
   }
   NOA_ASSIGN_OR_RETURN(Url u, splitUrl(p.router_url));
-  httplib::Client client(u.base);
-  client.set_connection_timeout(std::chrono::seconds(5));
-  client.set_read_timeout(std::chrono::seconds(30));
   std::string base_path = u.path == "/" ? "" : u.path;
-  nlohmann::json body = {{"model", model_name}};
-  auto res = client.Post(base_path + "/models/load", body.dump(), "application/json");
-  if (!res) {
+  HttpRequest request;
+  request.method = "POST";
+  request.url = u.base + base_path + "/models/load";
+  request.body = nlohmann::json{{"model", model_name}}.dump();
+  request.content_type = "application/json";
+  request.connect_timeout = std::chrono::seconds(5);
+  request.io_timeout = std::chrono::seconds(30);
+  Result<HttpResponse> res = httpCall(request, 64 * 1024);
+  if (!res.ok()) {
     return Status::FailedPrecondition("POST " + p.router_url +
-                                      "/models/load: " + httplib::to_string(res.error()));
+                                      "/models/load: " + httpErrorReason(res.status()));
   }
-  if (res->status / 100 != 2) {
+  if (res->head.status / 100 != 2) {
     return Status::FailedPrecondition("POST " + p.router_url + "/models/load answered HTTP " +
-                                      std::to_string(res->status) + ": " +
+                                      std::to_string(res->head.status) + ": " +
                                       res->body.substr(0, 200));
   }
   return Status::Ok();
@@ -280,19 +285,19 @@ Status reload(const ModelLoadParams& p, const std::string& model_name, RunContro
 // Polls /health until 200. Refused connections and 503 mean "still loading".
 Status waitHealthy(const ModelLoadParams& p, RunControl& run, int& polls) {
   NOA_ASSIGN_OR_RETURN(Url u, splitUrl(p.health_url));
-  httplib::Client client(u.base);
-  client.set_connection_timeout(std::chrono::seconds(1));
-  client.set_read_timeout(std::chrono::seconds(2));
-  const std::string path = (u.path == "/" ? "" : u.path) + "/health";
+  HttpRequest request;
+  request.url = u.base + (u.path == "/" ? "" : u.path) + "/health";
+  request.connect_timeout = std::chrono::seconds(1);
+  request.io_timeout = std::chrono::seconds(2);
   const MonoTime deadline = run.clock().now() + milliseconds(p.load_timeout_ms);
   std::string last = "no answer yet";
   polls = 0;
   for (;;) {
     polls++;
-    auto res = client.Get(path);
-    if (res && res->status == 200) return Status::Ok();
-    last = res ? "HTTP " + std::to_string(res->status) + " " + res->body.substr(0, 120)
-               : httplib::to_string(res.error());
+    Result<HttpResponse> res = httpCall(request, 64 * 1024);
+    if (res.ok() && res->head.status == 200) return Status::Ok();
+    last = res.ok() ? "HTTP " + std::to_string(res->head.status) + " " + res->body.substr(0, 120)
+                    : httpErrorReason(res.status());
     if (run.clock().now() >= deadline) {
       return Status::DeadlineExceeded("not healthy within " + std::to_string(p.load_timeout_ms) +
                                       " ms (last /health: " + last + ")");

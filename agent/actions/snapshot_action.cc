@@ -21,6 +21,7 @@
 #include "agent/actions/artifact_file.h"
 #include "agent/actions/pg_common.h"
 #include "agent/actions/target_lock.h"
+#include "agent/lazy/lazy_libs.h"
 #include "common/log.h"
 
 namespace noa::agent::actions {
@@ -462,6 +463,11 @@ ActionResult runSnapshotCreate(const SnapshotCreateParams& params, const ActionC
     r.duration = run.elapsed();
     return r;
   };
+  // libarchive is opened on first use (agent/lazy): missing, it is a result, not an abort.
+  if (Status loaded = lazy::loadLibarchive(); !loaded.ok()) {
+    fail(result, kErrToolMissing, loaded.message());
+    return finish(result);
+  }
   std::error_code ec;
   fs::path source = fs::canonical(params.source_dir, ec);
   if (ec || !fs::is_directory(source)) {
@@ -573,6 +579,10 @@ ActionResult runSnapshotRestore(const SnapshotRestoreParams& params, const Actio
     r.duration = run.elapsed();
     return r;
   };
+  if (Status loaded = lazy::loadLibarchive(); !loaded.ok()) {  // as in runSnapshotCreate
+    fail(result, kErrToolMissing, loaded.message());
+    return finish(result);
+  }
   struct stat st {};
   if (::stat(params.artifact.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
     fail(result, kErrInvalidParams, "artifact " + params.artifact + " is not a readable file");

@@ -1,7 +1,5 @@
 # noa_actions: agent-side actions (backup, restore, snapshot, model load, retention) as a library
 # the command channel calls; each action is a params struct + one run function (see action.h).
-pkg_check_modules(LIBARCHIVE REQUIRED IMPORTED_TARGET libarchive)
-
 add_library(noa_actions STATIC
   ${CMAKE_CURRENT_LIST_DIR}/artifact_file.cc
   ${CMAKE_CURRENT_LIST_DIR}/target_lock.cc
@@ -16,5 +14,5 @@ add_library(noa_actions STATIC
   ${CMAKE_CURRENT_LIST_DIR}/model_load_action.cc
 )
 target_link_libraries(noa_actions
-  PUBLIC noa_common noa_process nlohmann_json::nlohmann_json PostgreSQL::PostgreSQL
-  PRIVATE OpenSSL::Crypto PkgConfig::LIBARCHIVE PkgConfig::HTTPLIB)
+  PUBLIC noa_common noa_process nlohmann_json::nlohmann_json noa_lazy
+  PRIVATE noa_agent_http)

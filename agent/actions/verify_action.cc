@@ -17,6 +17,7 @@
 #include "agent/actions/action_params.h"
 #include "agent/actions/artifact_file.h"
 #include "agent/actions/pg_common.h"
+#include "agent/lazy/lazy_libs.h"
 #include "common/process/streaming_process.h"
 
 namespace noa::agent::actions {
@@ -127,6 +128,11 @@ ActionResult failed(const Status& status) {
 // cancelled or timeout) when the file cannot be read or is not the one catalogued.
 bool hashMatches(const std::string& path, const std::string& expected_sha256, CheckBudget& budget,
                  HashedFile& hashed, ActionResult& result) {
+  // libcrypto is opened on first use (agent/lazy): missing, it is a result, not an abort.
+  if (Status loaded = lazy::loadLibcrypto(); !loaded.ok()) {
+    fail(result, kErrToolMissing, loaded.message());
+    return false;
+  }
   auto read = hashFile(path, budget);
   if (!read.ok()) {
     result = failed(read.status());
@@ -215,6 +221,11 @@ ActionResult verifySnapshotFile(const std::string& path, const std::string& expe
   CheckBudget budget(control);
   ActionResult result;
   HashedFile hashed;
+  // Before hashing: a missing libarchive (opened on first use) should not cost a full read.
+  if (Status loaded = lazy::loadLibarchive(); !loaded.ok()) {
+    fail(result, kErrToolMissing, loaded.message());
+    return result;
+  }
   if (!hashMatches(path, expected_sha256, budget, hashed, result)) return result;
   auto entries = countArchiveEntries(path, hashed.size, budget);
   if (!entries.ok()) return failed(entries.status());

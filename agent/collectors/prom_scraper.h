@@ -16,9 +16,7 @@ namespace noa::agent {
 
 struct PromScrapeOptions {
   std::string url;  // http[s]://host[:port][/path]; the path defaults to /metrics
-  // Bounds the whole scrape: connecting, the headers and the body. A server that never
-  // answers costs at most about twice this (connect + first read), one that trickles its body
-  // at most about this plus one read.
+  // Bounds the whole scrape: connecting, the headers and the body.
   Millis timeout{2000};
   std::size_t max_body_bytes = 4 * 1024 * 1024;  // bigger answers are refused, not truncated
   PromSelection selection;
@@ -48,12 +46,10 @@ class PromScraper {
   const std::string& displayUrl() const { return display_url_; }
 
  private:
-  PromScraper(PromScrapeOptions options, std::string origin, std::string path, const Clock& clock);
+  PromScraper(PromScrapeOptions options, const Clock& clock);
   Result<std::string> fetch();
 
   PromScrapeOptions options_;
-  std::string origin_;  // scheme://host:port, what httplib::Client takes
-  std::string path_;
   std::string display_url_;
   const Clock* clock_;
   PromMetrics derived_;

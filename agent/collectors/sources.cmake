@@ -14,4 +14,4 @@ add_library(noa_collectors STATIC
   ${CMAKE_CURRENT_LIST_DIR}/small_file.cc
   ${CMAKE_CURRENT_LIST_DIR}/text_fields.cc
 )
-target_link_libraries(noa_collectors PUBLIC noa_common PkgConfig::HTTPLIB)
+target_link_libraries(noa_collectors PUBLIC noa_common noa_agent_http)

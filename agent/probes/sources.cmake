@@ -10,4 +10,4 @@ add_library(noa_probes STATIC
   ${CMAKE_CURRENT_LIST_DIR}/prober.cc
 )
 target_link_libraries(noa_probes
-  PUBLIC noa_common noa_process PkgConfig::HTTPLIB PostgreSQL::PostgreSQL PkgConfig::HIREDIS)
+  PUBLIC noa_common noa_process noa_agent_http noa_lazy PkgConfig::HIREDIS)

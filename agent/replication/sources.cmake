@@ -13,5 +13,5 @@ add_library(noa_replication STATIC
   ${CMAKE_CURRENT_LIST_DIR}/redis_actions.cc
 )
 target_link_libraries(noa_replication
-  PUBLIC noa_common noa_actions noa_process PostgreSQL::PostgreSQL PkgConfig::HIREDIS
+  PUBLIC noa_common noa_actions noa_process noa_lazy PkgConfig::HIREDIS
          nlohmann_json::nlohmann_json)

@@ -16,11 +16,8 @@
 #include <string>
 #include <thread>
 
+#include "agent/http/http_server.h"
 #include "common/status.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace noa::agent {
 
@@ -40,14 +37,12 @@ class AgentHttp {
   // Binds HOST:PORT (port 0 = any free port) and serves on a background thread.
   Status start(const std::string& host, int port);
   void stop();
-  int port() const { return port_; }
+  int port() const { return server_ ? server_->port() : 0; }
 
  private:
   prometheus::Registry& registry_;
   AgentHealthFlags flags_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
-  int port_ = 0;
+  std::unique_ptr<HttpServer> server_;
 };
 
 }  // namespace noa::agent

@@ -3,12 +3,14 @@
 #include <prometheus/registry.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <iostream>
 #include <memory>
 #include <thread>
 #include <zmq.hpp>
 
+#include "agent/lazy/lazy_libs.h"
 #include "agent/probes/prober.h"
 #include "agent/replication/service_fences.h"
 #include "agent/runtime/agent_commands.h"
@@ -28,6 +30,22 @@
 
 namespace noa::agent {
 namespace {
+
+// libpq is opened on first use (agent/lazy), not at exec. An agent that will call it (a postgres
+// probe, a pg action) opens it at startup instead, so a missing libpq5 is a clear exit there
+// and not an abort in the shim at the first probe.
+bool needsLibpq(const AgentConfig& config, const std::vector<ProbeSpec>& specs) {
+  if (config.kind == "postgres") return true;
+  const bool pg_probe = std::any_of(specs.begin(), specs.end(), [](const ProbeSpec& spec) {
+    return std::holds_alternative<PostgresCheck>(spec.handler);
+  });
+  const bool pg_action =
+      std::any_of(config.actions.begin(), config.actions.end(), [](const std::string& action) {
+        return action.rfind("pg.", 0) == 0 || action == "backup.pg_dump" ||
+               action == "restore.pg_restore";
+      });
+  return pg_probe || pg_action;
+}
 
 MetricsConfig metricsConfig(const AgentConfig& config) {
   MetricsConfig m;
@@ -131,6 +149,13 @@ int runAgent(const AgentConfig& config) {
     log::error("bad probe configuration", {{"error", specs.status().toString()}});
     std::cerr << "noa-agent: " << specs.status().message() << "\n";
     return finish(kExitBadConfig);
+  }
+  if (needsLibpq(config, *specs)) {
+    if (Status loaded = lazy::loadLibpq(); !loaded.ok()) {
+      log::error("cannot start", {{"error", loaded.toString()}});
+      std::cerr << "noa-agent: " << loaded.message() << "\n";
+      return finish(kExitBadConfig);
+    }
   }
 
   prometheus::Registry prom;

@@ -1,13 +1,11 @@
 #include "agent/runtime/pod_labeler.h"
 
-#include <httplib.h>
-#include <openssl/x509.h>
-
 #include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "agent/http/http_client.h"
 #include "common/log.h"
 
 namespace noa::agent {
@@ -49,31 +47,32 @@ std::string_view wantedPodRole(ServiceRole role, bool lease_valid, bool fenced) 
 Status patchPodLabel(const PodLabelTarget& target, const std::string& label,
                      const std::string& value) {
   NOA_ASSIGN_OR_RETURN(std::string token, readToken(target.token_file));
-  httplib::Client client(target.api_server);
-  if (!client.is_valid()) {
-    return Status::InvalidArgument("bad api server '" + target.api_server + "'");
-  }
-  client.set_connection_timeout(target.timeout);
-  client.set_read_timeout(target.timeout);
-  client.set_write_timeout(target.timeout);
-  client.enable_server_certificate_verification(true);
-  if (!target.ca_file.empty()) client.set_ca_cert_path(target.ca_file);
   const std::string path =
       "/api/v1/namespaces/" + target.k8s_namespace + "/pods/" + target.pod;
-  const nlohmann::json body = {{"metadata", {{"labels", {{label, value}}}}}};
-  httplib::Headers headers = {{"Accept", "application/json"},
-                              {"Authorization", "Bearer " + token}};
-  httplib::Result res =
-      client.Patch(path, headers, body.dump(), "application/merge-patch+json");
+  HttpRequest request;
+  request.method = "PATCH";
+  request.url = target.api_server + path;
+  request.connect_timeout = target.timeout;
+  request.io_timeout = target.timeout;
+  request.total_timeout = target.timeout * 2;
+  request.ca_file = target.ca_file;
+  request.headers = {{"Accept", "application/json"}, {"Authorization", "Bearer " + token}};
+  request.body = nlohmann::json{{"metadata", {{"labels", {{label, value}}}}}}.dump();
+  request.content_type = "application/merge-patch+json";
   const std::string what = "PATCH " + path;
-  if (!res) {
-    std::string why = httplib::to_string(res.error());
-    if (const long ssl = client.get_openssl_verify_result(); ssl != 0) {
-      why += ": " + std::string(X509_verify_cert_error_string(ssl));
+  Result<HttpResponse> res = httpCall(request, 1024 * 1024);
+  if (!res.ok()) {
+    if (res.status().code() == StatusCode::kInvalidArgument) {
+      return Status::InvalidArgument("bad api server '" + target.api_server + "'");
     }
-    return Status::Unavailable(what + ": " + why);
+    return Status(res.status().code() == StatusCode::kFailedPrecondition
+                      ? StatusCode::kFailedPrecondition
+                      : StatusCode::kUnavailable,
+                  what + ": " + httpErrorReason(res.status()));
   }
-  if (res->status < 200 || res->status >= 300) return httpStatus(res->status, res->body, what);
+  if (res->head.status < 200 || res->head.status >= 300) {
+    return httpStatus(res->head.status, res->body, what);
+  }
   return Status::Ok();
 }
 

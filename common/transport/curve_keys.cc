@@ -1,7 +1,7 @@
 #include "common/transport/curve_keys.h"
 
 #include <fcntl.h>
-#include <openssl/sha.h>
+#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -108,8 +108,13 @@ Result<std::string> publicKeyOf(std::string_view secret_key) {
 }
 
 std::string keyIdOfRaw(std::string_view raw32) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(raw32.data()), raw32.size(), digest);
+  // libsodium's SHA-256, not OpenSSL's: libzmq already loads libsodium for CURVE, while
+  // libcrypto would cost every agent ~1.5 MB RSS for this one hash (issue 4). Same digest.
+  // sodium_init is idempotent and thread-safe; SHA-256 does not depend on its outcome.
+  static const int sodium_ready = sodium_init();
+  (void)sodium_ready;
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(raw32.data()), raw32.size());
   static constexpr char kHex[] = "0123456789abcdef";
   std::string id;
   id.reserve(kKeyIdChars);

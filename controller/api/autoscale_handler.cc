@@ -1,5 +1,6 @@
 #include "controller/api/autoscale_handler.h"
 
+#include <limits>
 #include <string>
 
 #include "common/duration.h"
@@ -53,6 +54,10 @@ std::optional<ApiResponse> parseScaleBody(const std::string& text, int32_t& repl
       have_replicas = true;
     } else if (name == "ttl") {
       if (value.is_number_integer() && value.get<int64_t>() > 0) {
+        // Seconds that overflow as milliseconds would wrap; far beyond any allowed ttl anyway.
+        if (value.get<int64_t>() > std::numeric_limits<int64_t>::max() / 1000) {
+          return badField("ttl", "ttl in seconds is out of range");
+        }
         ttl_ms = value.get<int64_t>() * 1000;
       } else if (value.is_string()) {
         auto parsed = parseDuration(value.get<std::string>());

@@ -42,6 +42,7 @@ struct CreateBody {
   json params = json::object();
   std::optional<std::string> timeout;
   std::optional<int64_t> deadline_ms;
+  bool all = false;  // fan-out: every live agent of the service (and role)
 };
 
 // Reads the body of POST /v1/commands; nullopt when it is well formed, else the 400 naming the
@@ -63,6 +64,8 @@ std::optional<ApiResponse> parseCreateBody(const std::string& text, CreateBody& 
       if (auto bad = readString(name, value, out.target.service)) return bad;
     } else if (name == "role") {
       if (auto bad = readString(name, value, out.target.role)) return bad;
+    } else if (name == "all") {
+      if (auto bad = readBool(name, value, out.all)) return bad;
     } else if (name == "params") {
       if (!value.is_object()) return badField(name, "params must be a JSON object");
       out.params = value;
@@ -76,7 +79,8 @@ std::optional<ApiResponse> parseCreateBody(const std::string& text, CreateBody& 
       }
       out.deadline_ms = value.get<int64_t>();
     } else {
-      return unknownField(name, "action, agent_id, service, role, params, timeout, deadline_ms");
+      return unknownField(name,
+                          "action, agent_id, service, role, all, params, timeout, deadline_ms");
     }
   }
   if (out.action.empty()) return badField("action", "action is required, e.g. backup.pg_dump");
@@ -85,6 +89,9 @@ std::optional<ApiResponse> parseCreateBody(const std::string& text, CreateBody& 
   }
   if (!out.target.agent_id.empty() && !out.target.service.empty()) {
     return badField("service", "give agent_id or service, not both");
+  }
+  if (out.all && out.target.service.empty()) {
+    return badField("all", "all needs a service: every live agent of it (and of role) runs it");
   }
   if (out.timeout && out.deadline_ms) {
     return badField("deadline_ms", "give timeout or deadline_ms, not both");
@@ -135,6 +142,34 @@ class WaitSlot {
   bool granted_;
 };
 
+// POST /v1/commands with "all": true: one command per live agent of the service (and role),
+// stored in one synced commit. The answer lists ids, not whole records: a fan-out to
+// thousands of agents should not answer with megabytes.
+ApiResponse createFanOut(const ApiContext& context, const ApiRequest& request, CreateBody body,
+                         int64_t deadline_ms) {
+  Result<std::vector<commands::ResolvedTarget>> targets =
+      commands::resolveAllTargets(context.state.agents(), body.target, body.action);
+  if (!targets.ok()) return commandRefusal(targets.status());
+  std::vector<commands::NewCommand> requests;
+  requests.reserve(targets->size());
+  for (const commands::ResolvedTarget& target : *targets) {
+    commands::NewCommand command;
+    command.target = target;
+    command.action = body.action;
+    command.params = body.params;
+    command.deadline_ms = deadline_ms;
+    command.created_by = actorOf(request);
+    requests.push_back(std::move(command));
+  }
+  Result<std::vector<CommandRecord>> created = context.state.commands()->createMany(requests);
+  if (!created.ok()) return problemFromStatus(created.status());
+  json list = json::array();
+  for (const CommandRecord& record : *created) {
+    list.push_back({{"id", record.id}, {"agent_id", record.agent_id}});
+  }
+  return jsonResponse(201, {{"count", created->size()}, {"commands", std::move(list)}});
+}
+
 }  // namespace
 
 ApiResponse handleCreateCommand(const ApiContext& context, const ApiRequest& request) {
@@ -146,6 +181,8 @@ ApiResponse handleCreateCommand(const ApiContext& context, const ApiRequest& req
   Result<int64_t> deadline =
       deadlineOf(body, toUnixMillis(context.clock.wallNow()), deadline_field);
   if (!deadline.ok()) return badField(deadline_field, deadline.status().message());
+
+  if (body.all) return createFanOut(context, request, std::move(body), *deadline);
 
   Result<commands::ResolvedTarget> target =
       commands::resolveTarget(context.state.agents(), body.target, body.action);

@@ -95,6 +95,8 @@ void addCommandChannelFlags(const std::string& command, po::options_description&
         "role", po::value<std::string>(),
         "with --service: the role to pick (e.g. primary); with --agent: a check")(
         "agent", po::value<std::string>(), "run it on this agent")(
+        "all", po::bool_switch(),
+        "with --service: on every live agent of it (and of --role), one command each")(
         "param", po::value<std::vector<std::string>>(),
         "KEY=VALUE, repeatable: a number or true/false as such, else a string")(
         "params-json", po::value<std::string>(), "a JSON object of parameters (with --param)")(
@@ -117,7 +119,14 @@ Result<json> newCommandBody(const Invocation& inv) {
   if (by_service == by_agent) {
     return Status::InvalidArgument("'run' needs --service S [--role R] or --agent A (one of them)");
   }
+  const bool all = flags.count("all") != 0 && flags["all"].as<bool>();
+  if (all && !by_service) return Status::InvalidArgument("'run --all' needs --service S");
+  // Following a thousand commands is `noactl commands --service S`, not one --wait.
+  if (all && flags.count("wait") && flags["wait"].as<bool>()) {
+    return Status::InvalidArgument("'run --all' creates many commands: drop --wait");
+  }
   json body = {{"action", inv.positionals.at(0)}};
+  if (all) body["all"] = true;
   if (by_agent) body["agent_id"] = flags["agent"].as<std::string>();
   if (by_service) body["service"] = flags["service"].as<std::string>();
   if (flags.count("role")) body["role"] = flags["role"].as<std::string>();
@@ -152,6 +161,15 @@ int Runner::createCommand(const std::string& target, const std::string& body, bo
   json created;
   int http_status = 0;
   if (int code = fetch(target, created, http_status, {}, &body); code != kExitOk) return code;
+  if (created.is_object() && created.contains("count")) {  // run --all: ids, one per agent
+    return print(created, [](const json& b) {
+      std::string out = std::to_string(b.value("count", 0)) + " commands created\n";
+      for (const json& item : b.value("commands", json::array())) {
+        out += item.value("id", "?") + "  " + item.value("agent_id", "?") + "\n";
+      }
+      return out;
+    });
+  }
   if (!wait) {
     return print(created, [this](const json& b) { return renderCommandRow(b, now_ms_); });
   }

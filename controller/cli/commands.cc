@@ -50,10 +50,11 @@ constexpr CommandSpec kCommands[] = {
     {"audit", "audit [--since T] [--limit N] [--actor A]", 0, 0,
      "changes made through the REST API: who, what, when, result (admin; T, N: as for history)"},
     {"run",
-     "run ACTION (--service S [--role R] | --agent A) [--param K=V]... [--params-json J]\n"
+     "run ACTION (--service S [--role R] [--all] | --agent A) [--param K=V]... [--params-json J]\n"
      "      [--timeout D] [--wait]",
      1, 1,
-     "run an action on an agent (operator): the one agent of service S (in role R), or agent A.\n"
+     "run an action on an agent (operator): the one agent of service S (in role R), or agent A;\n"
+     "      --all: on every live agent of S (in role R), one command each (prints the ids).\n"
      "      --param values that read as a number or true/false are sent as such, others as\n"
      "      strings (quote to keep one: --param 'code=\"007\"'); --params-json adds an object.\n"
      "      --timeout after 'run' is the command's (default 1h). Prints the command; --wait\n"
@@ -456,7 +457,7 @@ int usageError(std::ostream& err, const std::string& reason) {
          "          metric ID NAME [--since T] [--limit N] | keys list |\n"
          "          keys accept|reject|revoke KEY-ID [--agent ID] |\n"
          "          audit [--since T] [--limit N] |\n"
-         "          run ACTION (--service S [--role R] | --agent A) [--param K=V]...\n"
+         "          run ACTION (--service S [--role R] [--all] | --agent A) [--param K=V]...\n"
          "              [--params-json J] [--timeout D] [--wait] |\n"
          "          commands [--state S] [--service S] [--agent A] [--limit N] | command ID |\n"
          "          cancel ID | backup now|list|show|restore|verify|pin|status ... |\n"

@@ -116,6 +116,9 @@ class CommandBook {
   // Stores a new pending command. InvalidArgument: empty or oversized action, params not an
   // object or too large, a deadline already passed.
   Result<CommandRecord> create(const NewCommand& request);
+  // Several at once (a fan-out): each checked as create() does, then all stored in one synced
+  // commit, so either all exist or none. InvalidArgument for an empty list or a bad request.
+  Result<std::vector<CommandRecord>> createMany(const std::vector<NewCommand>& requests);
 
   // pending -> cancelled at once; sent/acked/running -> cancel_requested (the cancel goes out
   // with the next claimDeliveries()). NotFound; FailedPrecondition when already finished.
@@ -174,6 +177,8 @@ class CommandBook {
       : store_(store), clock_(clock), options_(options) {}
 
   int64_t nowMs() const { return toUnixMillis(clock_.wallNow()); }
+  // create()'s checks and the pending record, without an id.
+  Result<CommandRecord> prepare(const NewCommand& request, int64_t now) const;
   std::string newIdLocked(int64_t now_ms);
   // Commits `records` (sync) and, only then, puts them in the index and wakes the waiters.
   Status storeLocked(const std::vector<CommandRecord>& records, bool sync);

@@ -63,4 +63,26 @@ Result<ResolvedTarget> resolveTarget(const std::vector<AgentRecord>& agents, con
   return ResolvedTarget{candidates.front()->hello.agent_id, spec.service, spec.role};
 }
 
+Result<std::vector<ResolvedTarget>> resolveAllTargets(const std::vector<AgentRecord>& agents,
+                                                      const TargetSpec& spec,
+                                                      const std::string& action) {
+  if (!spec.agent_id.empty() || spec.service.empty()) {
+    return Status::InvalidArgument("a fan-out needs a service (and optionally a role), no agent");
+  }
+  std::vector<ResolvedTarget> targets;
+  for (const auto& a : agents) {
+    if (a.hello.service != spec.service || a.liveness == Liveness::kLost) continue;
+    if (!spec.role.empty() && (!a.has_report || a.last_report.role != spec.role)) continue;
+    NOA_RETURN_IF_ERROR(checkCapability(a, action));
+    targets.push_back({a.hello.agent_id, spec.service, spec.role});
+  }
+  if (targets.empty()) {
+    return Status::NotFound("no live agent has the " +
+                            (spec.role.empty()
+                                 ? "service '" + spec.service + "'"
+                                 : "role '" + spec.role + "' of service '" + spec.service + "'"));
+  }
+  return targets;
+}
+
 }  // namespace noa::controller::commands

@@ -36,4 +36,12 @@ struct ResolvedTarget {
 Result<ResolvedTarget> resolveTarget(const std::vector<AgentRecord>& agents, const TargetSpec& spec,
                                      const std::string& action);
 
+// Fan-out ("all": true): every agent of `spec.service` that is not lost and, with a role,
+// whose last report says that role. None -> NotFound; an agent among them that does not
+// advertise `action` -> InvalidArgument naming it (all or nothing: an operator asking for
+// "all" should not silently get fewer). spec.agent_id must be empty (InvalidArgument).
+Result<std::vector<ResolvedTarget>> resolveAllTargets(const std::vector<AgentRecord>& agents,
+                                                      const TargetSpec& spec,
+                                                      const std::string& action);
+
 }  // namespace noa::controller::commands

@@ -35,6 +35,11 @@ ControllerMetrics::ControllerMetrics(prometheus::Registry& registry)
                            .Help("Store write batches that failed")
                            .Register(registry)
                            .Add({})),
+      store_degraded_(prometheus::BuildGauge()
+                          .Name("noa_store_degraded")
+                          .Help("1 while the store refuses writes, by reason (no_space, "
+                                "corruption, io_error); reports are not acknowledged then")
+                          .Register(registry)),
       history_prunes_(prometheus::BuildCounter()
                           .Name("noa_store_history_prunes_total")
                           .Help("History retention passes run")
@@ -53,6 +58,9 @@ ControllerMetrics::ControllerMetrics(prometheus::Registry& registry)
                              .Help("Commands that reached a terminal state, by state")
                              .Register(registry)) {
   // Pre-create the label sets people alert on, so they read 0 instead of being absent.
+  for (const char* reason : {"no_space", "corruption", "io_error"}) {
+    store_degraded_.Add({{"reason", reason}});
+  }
   for (const char* state : {"alive", "suspect", "lost"}) {
     agents_.Add({{"state", state}});
     transitions_.Add({{"to", state}});
@@ -103,6 +111,16 @@ void ControllerMetrics::setAgents(size_t alive, size_t suspect, size_t lost) {
 void ControllerMetrics::observeCommit(double seconds, bool ok) {
   commit_seconds_.Observe(seconds);
   if (!ok) commit_failures_.Increment();
+}
+
+void ControllerMetrics::setStoreStatus(const Status& status) {
+  std::string_view why;
+  if (status.code() == StatusCode::kResourceExhausted) why = "no_space";
+  else if (status.code() == StatusCode::kCorruption) why = "corruption";
+  else if (!status.ok()) why = "io_error";
+  for (const char* reason : {"no_space", "corruption", "io_error"}) {
+    store_degraded_.Add({{"reason", reason}}).Set(why == reason ? 1 : 0);
+  }
 }
 
 void ControllerMetrics::countHistoryPruned() { history_prunes_.Increment(); }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/status.h"
 #include "controller/registry/service_view.h"
 
 namespace noa::controller {
@@ -26,6 +27,9 @@ class ControllerMetrics {
   void countTransition(std::string_view to_state);
   void setAgents(size_t alive, size_t suspect, size_t lost);
   void observeCommit(double seconds, bool ok);
+  // noa_store_degraded{reason}: 1 for the reason the store refuses writes ("no_space",
+  // "corruption", "io_error"), all 0 while it is writable. `status` is the last commit's.
+  void setStoreStatus(const Status& status);
   void countHistoryPruned();
   // Command channel: agent events (kind progress|result) by outcome (applied, duplicate,
   // unknown_command, wrong_agent, store_error), sends by kind (first|resend|cancel), commands
@@ -46,6 +50,7 @@ class ControllerMetrics {
   prometheus::Family<prometheus::Gauge>& agents_;
   prometheus::Histogram& commit_seconds_;
   prometheus::Counter& commit_failures_;
+  prometheus::Family<prometheus::Gauge>& store_degraded_;
   prometheus::Counter& history_prunes_;
   prometheus::Family<prometheus::Counter>& command_events_;
   prometheus::Family<prometheus::Counter>& command_sends_;

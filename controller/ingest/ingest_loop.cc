@@ -55,7 +55,9 @@ void IngestLoop::commit(Store::Batch& batch, std::vector<Reply>& replies) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_.observeCommit(seconds, status.ok());
+  metrics_.setStoreStatus(status);
   if (status.ok()) {
+    if (store_error_logged_) log::info("store writes succeed again; acknowledging reports");
     store_error_logged_ = false;
     return;
   }

@@ -1,6 +1,10 @@
 #include "controller/store/rocks_store.h"
 
+#include <sys/statvfs.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 
 #include "common/log.h"
 #include "common/protocol/codec.h"
@@ -31,10 +35,60 @@ RocksStore::~RocksStore() {
   if (!s.ok()) log::warn("store flush at close failed", {{"path", path_}, {"error", s.ToString()}});
 }
 
+// A full disk is the one write failure that heals by itself (space is freed, the volume
+// grows), so it is retried; corruption and other I/O errors stay sticky until a restart.
+// Retried from the write path, not a timer: the ingest loop commits several times a second
+// while agents report, and a store nobody writes to has nothing to recover.
+constexpr std::chrono::milliseconds kResumeEvery{500};
+
+bool RocksStore::tryResumeLocked() {
+  if (sticky_error_.code() != StatusCode::kResourceExhausted) return false;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_resume_ < kResumeEvery) return false;
+  last_resume_ = now;
+  // Resume() flushes the memtables and starts a new WAL; what failed was never applied (the
+  // WAL write comes first), and was never acknowledged either.
+  rocksdb::Status s = db_->db->Resume();
+  if (!s.ok()) {
+    log::debug("store still not writable", {{"path", path_}, {"error", s.ToString()}});
+    return false;
+  }
+  log::info("store writable again after running out of space",
+            {{"path", path_}, {"was", sticky_error_.toString()}});
+  sticky_error_ = Status::Ok();
+  return true;
+}
+
+// Room kept free on the store's file system: a WAL append, a memtable flush and the MANIFEST
+// need some, and a write refused here (unlike a failed WAL append) leaves RocksDB healthy.
+constexpr uint64_t kMinFreeBytes = 1 << 20;
+
+Status RocksStore::checkSpace() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_space_check_ < std::chrono::milliseconds(100)) return space_error_;
+  last_space_check_ = now;
+  struct statvfs st {};
+  if (::statvfs(path_.c_str(), &st) != 0) return space_error_;  // cannot tell: let RocksDB try
+  const uint64_t free_bytes = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+  if (free_bytes >= kMinFreeBytes) {
+    if (!space_error_.ok()) log::info("store has space again; writes resume", {{"path", path_}, {"free_bytes", free_bytes}});
+    space_error_ = Status::Ok();
+  } else if (space_error_.ok()) {
+    space_error_ = Status::ResourceExhausted(
+        "store write refused at " + path_ + ": No space left on device (" +
+        std::to_string(free_bytes) + " bytes free, " + std::to_string(kMinFreeBytes) +
+        " kept in reserve); writes resume by themselves once space is freed");
+    log::error("store out of space; writes refused until space is freed",
+               {{"path", path_}, {"free_bytes", free_bytes}});
+  }
+  return space_error_;
+}
+
 Status RocksStore::write(rocksdb::WriteBatch& batch, bool sync, std::string_view what) {
   {
     std::lock_guard lock(mu_);
-    if (!sticky_error_.ok()) return sticky_error_;
+    if (!sticky_error_.ok() && !tryResumeLocked()) return sticky_error_;
+    if (Status space = checkSpace(); !space.ok()) return space;
   }
   rocksdb::WriteOptions options;
   options.sync = sync;
@@ -214,7 +268,7 @@ Result<std::vector<std::pair<std::string, std::string>>> RocksStore::scan(Family
 
 Status RocksStore::health() const {
   std::lock_guard lock(mu_);
-  return sticky_error_;
+  return sticky_error_.ok() ? space_error_ : sticky_error_;
 }
 
 StoreStats RocksStore::stats() const {

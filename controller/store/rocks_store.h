@@ -5,6 +5,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -45,6 +46,14 @@ class RocksStore final : public Store {
   }
   // The one write path: refuses at once after the first failure and records that failure.
   Status write(rocksdb::WriteBatch& batch, bool sync, std::string_view what);
+  // After a full disk (ResourceExhausted) only: DB::Resume() at most every kResumeEvery, and
+  // clears the sticky error when RocksDB is writable again. REQUIRES: mu_ held.
+  bool tryResumeLocked();
+  // ResourceExhausted while the store's file system has less than kMinFreeBytes available
+  // (statvfs, at most every 100 ms). Refusing before RocksDB's WAL append fails matters:
+  // RocksDB treats a failed WAL append as fatal (only a reopen clears it), while this refusal
+  // ends by itself once space is freed.
+  Status checkSpace();
   // Decodes one history value; nullopt (logged and counted) when it cannot be read.
   std::optional<HistoryEntry> toEntry(const rocksdb::Slice& key, const rocksdb::Slice& value) const;
 
@@ -54,6 +63,9 @@ class RocksStore final : public Store {
 
   mutable std::mutex mu_;
   Status sticky_error_;  // guarded by mu_
+  std::chrono::steady_clock::time_point last_resume_{};  // guarded by mu_
+  std::chrono::steady_clock::time_point last_space_check_{};  // guarded by mu_
+  Status space_error_;  // guarded by mu_; reported by health() while set
 
   std::atomic<uint64_t> commits_{0};
   std::atomic<uint64_t> failed_commits_{0};

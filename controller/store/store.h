@@ -5,7 +5,10 @@
 //
 // One writer: the ingest loop builds a Batch per drained group of messages and commits it.
 // Reads are safe from any thread. The first write failure is sticky: later commits return it
-// and health reports it, until restart (leveldb's bg_error_).
+// and health reports it, until restart (leveldb's bg_error_). A full disk is the exception:
+// writes are refused (ResourceExhausted, in health too) while less than 1 MB is free, before
+// RocksDB's WAL append could fail (which RocksDB treats as fatal), and succeed again once
+// space is freed; a RocksDB no-space error that happens anyway is retried with DB::Resume.
 //
 // Opening never repairs or wipes anything: a corrupt store, a store of another schema version
 // or an unreadable directory is refused with a message that says how to recover.

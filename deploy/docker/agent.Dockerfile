@@ -2,7 +2,8 @@
 # noa-agent: the sidecar that runs beside every service.
 #   docker build -f deploy/docker/agent.Dockerfile -t noa/noa-agent:0.1.0 .     (from the repo root)
 # Stage 1 builds with Debian 12's packages (as deploy/install-deps.sh); stage 2 is debian:12-slim
-# with only the shared libraries the binary links (collect-runtime-libs.sh) plus the PostgreSQL
+# with only the shared libraries the binary links (collect-runtime-libs.sh; libpq, libarchive and
+# libcrypto it loads on first use, https goes through noa-agent-tls.so) plus the PostgreSQL
 # programs the agent runs (pg_dump, pg_restore, psql; pg_ctl, pg_rewind).
 ARG DEBIAN_TAG=12-slim
 
@@ -12,15 +13,19 @@ RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq 
       libzmq3-dev cppzmq-dev libmsgpack-cxx-dev librocksdb-dev prometheus-cpp-dev \
       libboost-program-options-dev libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev \
       libyaml-cpp-dev libssl-dev libpq-dev libhiredis-dev libarchive-dev libjwt-dev \
+      libsodium-dev libpgm-dev libnorm-dev libbsd-dev libmd-dev libkrb5-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DNOA_BUILD_TESTS=OFF \
-    && ninja -C /build noa-agent \
-    && strip /build/agent/noa-agent \
+    && ninja -C /build noa-agent noa-agent-tls \
+    && strip /build/agent/noa-agent /build/agent/noa-agent-tls.so \
     && install -D -m 755 /build/agent/noa-agent /out/usr/local/bin/noa-agent \
+    && install -D -m 644 /build/agent/noa-agent-tls.so /out/usr/local/lib/noa/noa-agent-tls.so \
     && install -D -m 755 deploy/docker/noa-healthcheck /out/usr/local/bin/noa-healthcheck \
-    && bash deploy/docker/collect-runtime-libs.sh /out/usr/local/lib/noa /build/agent/noa-agent
+    && bash deploy/docker/collect-runtime-libs.sh /out/usr/local/lib/noa /build/agent/noa-agent \
+         /build/agent/noa-agent-tls.so /usr/lib/x86_64-linux-gnu/libpq.so.5 \
+         /usr/lib/x86_64-linux-gnu/libarchive.so.13 /usr/lib/x86_64-linux-gnu/libcrypto.so.3
 
 FROM debian:${DEBIAN_TAG} AS runtime
 # Runtime programs the agent calls, no compilers: pg_dump/pg_restore/psql (backup and restore

@@ -7,6 +7,8 @@ set -euo pipefail
 dest=$1; shift
 mkdir -p "$dest"
 for bin in "$@"; do
+  # A system library named here is one a binary loads itself (dlopen): ship it too.
+  case $bin in /usr/lib/*|/lib/*) echo "$bin" ;; esac
   ldd "$bin" | awk '/=> \// {print $3}'
 done | sort -u | while read -r lib; do
   case $(basename "$lib") in

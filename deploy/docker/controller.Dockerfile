@@ -11,6 +11,7 @@ RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq 
       libzmq3-dev cppzmq-dev libmsgpack-cxx-dev librocksdb-dev prometheus-cpp-dev \
       libboost-program-options-dev libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev \
       libyaml-cpp-dev libssl-dev libpq-dev libhiredis-dev libarchive-dev libjwt-dev \
+      libsodium-dev libpgm-dev libnorm-dev libbsd-dev libmd-dev libkrb5-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .

@@ -68,8 +68,21 @@ redis_port=$(free_port); zmq_port=$(free_port); api_port=$(free_port)
 redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" \
   >"$work/redis.log" 2>&1 &
 pids+=($!); redis_pid=$!
+# CURVE as in production: every agent's key pair is made and enrolled before the controller
+# starts (no allowlist reload to wait for). The REST API runs without tokens (loopback only).
+"$controller_bin" keygen --key-dir "$work/controller-keys" >/dev/null
+: >"$work/allowlist"
+enroll() {  # AGENT-ID
+  local key
+  key=$("$agent_bin" show-key --state-dir "$work/state-$1" | awk '$1 == "public_key" {print $2}')
+  echo "$1 $key" >>"$work/allowlist"
+}
+labels=(this)
+for b in "${compare_bins[@]}"; do labels+=("$(basename "$b")"); done
+for label in "${labels[@]}"; do enroll "redis-$label"; enroll "http-$label"; done
 "$controller_bin" --controller-id bench --data-dir "$work/controller-data" \
   --listen "tcp://127.0.0.1:$zmq_port" --api-listen "127.0.0.1:$api_port" --report-interval 1s \
+  --key-dir "$work/controller-keys" --allowlist-file "$work/allowlist" --api-auth none \
   >"$work/controller.log" 2>&1 &
 pids+=($!); controller_pid=$!
 wait_http "http://127.0.0.1:$api_port/v1/health" controller
@@ -86,15 +99,16 @@ agent_names=(); agent_pids=()
 start_agents() {  # BINARY, LABEL
   local bin="$1" label="$2" redis_http http_http
   local common=(--controller "tcp://127.0.0.1:$zmq_port" --report-interval 1s
+                --controller-public-key-file "$work/controller-keys/controller.pub"
                 --probe-period 1s --service-pid "$redis_pid"
                 --metrics-url "http://127.0.0.1:$api_port/metrics"
                 --metrics-allow 'noa_ingest_*,noa_api_requests_total')
   redis_http=$(free_port); http_http=$(free_port)
-  "$bin" --agent-id "redis-$label" --service redis --kind redis --service-port "$redis_port" \
+  "$bin" --agent-id "redis-$label" --state-dir "$work/state-redis-$label" --service redis --kind redis --service-port "$redis_port" \
     --http-listen "127.0.0.1:$redis_http" "${common[@]}" >"$work/agent-redis-$label.log" 2>&1 &
   pids+=($!); agent_pids+=($!); agent_names+=("agent redis 2 probes ($label)")
   wait_http "http://127.0.0.1:$redis_http/health/startup" "agent-redis-$label"
-  "$bin" --agent-id "http-$label" --service agent-http --kind http --service-port "$redis_http" \
+  "$bin" --agent-id "http-$label" --state-dir "$work/state-http-$label" --service agent-http --kind http --service-port "$redis_http" \
     --http-listen "127.0.0.1:$http_http" "${common[@]}" >"$work/agent-http-$label.log" 2>&1 &
   pids+=($!); agent_pids+=($!); agent_names+=("agent http 3 probes ($label)")
 }

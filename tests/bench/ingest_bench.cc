@@ -248,7 +248,7 @@ Result<Figures> runReal(const Flags& flags, const std::string& dir) {
            "--listen", "tcp://127.0.0.1:" + std::to_string(zmq_port), "--api-listen",
            "127.0.0.1:" + std::to_string(api_port),
            // The simulated agents are plain DEALERs and the sampler reads REST without a
-           // token: this measures ingest, not CURVE (a CURVE load generator is still to do).
+           // token: this measures ingest, not CURVE (noa_scale_bench measures it with CURVE).
            "--insecure-plaintext", "--api-auth", "none"},
           dir + "/controller.log"));
   g_controller_pid.store(controller->pid());

@@ -36,3 +36,18 @@ if(TARGET noa-controller AND TARGET noa-agent AND TARGET noactl)
     NOA_CTL_BIN="$<TARGET_FILE:noactl>")
   add_dependencies(noa_failover_bench noa-controller noa-agent noactl)
 endif()
+if(TARGET noa-controller)
+  # One binary: the bench itself and, as `noa_scale_bench sim ...`, its simulated-agent processes.
+  add_executable(noa_scale_bench
+    ${CMAKE_CURRENT_LIST_DIR}/scale_bench.cc
+    ${CMAKE_CURRENT_LIST_DIR}/scale_fleet.cc
+    ${CMAKE_CURRENT_LIST_DIR}/scale_raw.cc
+    ${CMAKE_CURRENT_LIST_DIR}/scale_sim.cc
+    ${CMAKE_CURRENT_LIST_DIR}/ingest_load.cc)
+  target_link_libraries(noa_scale_bench PRIVATE noa_test_harness noa_transport noa_protocol
+    noa_store)
+  target_include_directories(noa_scale_bench PRIVATE ${PROJECT_SOURCE_DIR})
+  target_compile_definitions(noa_scale_bench PRIVATE
+    NOA_CONTROLLER_BIN="$<TARGET_FILE:noa-controller>")
+  add_dependencies(noa_scale_bench noa-controller)
+endif()

@@ -3,7 +3,7 @@ if(TARGET noa-controller AND TARGET noa-agent AND TARGET noactl)
   noa_add_test(NAME noa_cluster_test
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/cluster_test.cc
     LIBS noa_test_harness noa_protocol
-    LABELS integration)
+    LABELS integration-concurrency)
   target_compile_definitions(noa_cluster_test PRIVATE
     NOA_CONTROLLER_BIN="$<TARGET_FILE:noa-controller>"
     NOA_AGENT_BIN="$<TARGET_FILE:noa-agent>"

@@ -3,7 +3,7 @@ if(TARGET noa-controller AND TARGET noa-agent AND TARGET noactl)
   noa_add_test(NAME noa_commands_e2e_test
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/commands_test.cc
     LIBS noa_test_harness noa_test_servers
-    LABELS integration)
+    LABELS integration-concurrency)
   target_compile_definitions(noa_commands_e2e_test PRIVATE
     NOA_CONTROLLER_BIN="$<TARGET_FILE:noa-controller>"
     NOA_AGENT_BIN="$<TARGET_FILE:noa-agent>"

@@ -32,7 +32,7 @@ Status NoaCluster::startController(const std::vector<std::string>& extra_args) {
                                    "--data-dir",
                                    dir_ + "/data",
                                    "--listen",
-                                   "tcp://127.0.0.1:" + std::to_string(zmq_port_),
+                                   "tcp://" + listen_host_ + ":" + std::to_string(zmq_port_),
                                    "--api-listen",
                                    "127.0.0.1:" + std::to_string(api_port_),
                                    "--report-interval",
@@ -60,17 +60,17 @@ Status NoaCluster::startAgent(const std::string& agent_id, const std::vector<std
                               const std::string& log_suffix) {
   agents_.erase(agent_id);
   NOA_ASSIGN_OR_RETURN(std::vector<std::string> security, creds_.agentArgs(agent_id));
-  std::vector<std::string> argv = {binaries_.agent,
-                                   "--agent-id",
-                                   agent_id,
-                                   "--controller",
-                                   agent_controller_.count(agent_id)
-                                       ? agent_controller_.at(agent_id)
-                                       : "tcp://127.0.0.1:" + std::to_string(zmq_port_),
-                                   "--report-interval",
-                                   report_interval_,
-                                   "--log-level",
-                                   log_level_};
+  std::vector<std::string> argv;
+  if (agent_prefix_.count(agent_id)) argv = agent_prefix_.at(agent_id);
+  const std::string controller = agent_controller_.count(agent_id)
+                                     ? agent_controller_.at(agent_id)
+                                     : "tcp://" + listen_host_ + ":" + std::to_string(zmq_port_);
+  for (const std::string& word :
+       {binaries_.agent, std::string("--agent-id"), agent_id, std::string("--controller"),
+        controller, std::string("--report-interval"), report_interval_,
+        std::string("--log-level"), log_level_}) {
+    argv.push_back(word);
+  }
   for (auto& arg : security) argv.push_back(std::move(arg));
   for (const auto& arg : args) argv.push_back(arg);
   const std::string log = dir_ + "/agent-" + agent_id + "-" +

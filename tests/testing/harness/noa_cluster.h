@@ -59,6 +59,14 @@ class NoaCluster {
   void setAgentController(const std::string& agent_id, const std::string& endpoint) {
     agent_controller_[agent_id] = endpoint;
   }
+  // Words run before the agent binary from its next start on, e.g. {"ip", "netns", "exec", NS}
+  // or {"env", "LD_PRELOAD=..."}: each must exec the next, so the PID stays the agent's.
+  void setAgentPrefix(const std::string& agent_id, std::vector<std::string> prefix) {
+    agent_prefix_[agent_id] = std::move(prefix);
+  }
+  // The controller's --listen host (default 127.0.0.1; a namespace's 10.x address for
+  // partitions). Also the agents' default --controller host. Before startController().
+  void setListenHost(std::string host) { listen_host_ = std::move(host); }
   ChildProcess* agent(const std::string& agent_id);
   std::string agentStateDir(const std::string& agent_id) const;
 
@@ -83,6 +91,8 @@ class NoaCluster {
 
  private:
   std::map<std::string, std::string> agent_controller_;
+  std::map<std::string, std::vector<std::string>> agent_prefix_;
+  std::string listen_host_ = "127.0.0.1";
   NoaCluster(std::string dir, NoaBinaries binaries, std::string report_interval,
              std::string log_level)
       : dir_(std::move(dir)),

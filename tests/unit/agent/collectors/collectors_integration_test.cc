@@ -205,8 +205,8 @@ TEST(PromScrape, HangingEndpointTimesOut) {
   const auto start = std::chrono::steady_clock::now();
   const SourceReading r = scraper.scrape();
   const auto took = std::chrono::steady_clock::now() - start;
-  EXPECT_EQ(r.status.code(), StatusCode::kUnavailable);
-  EXPECT_THAT(r.status.message(), HasSubstr("timeout 300 ms"));
+  EXPECT_EQ(r.status.code(), StatusCode::kDeadlineExceeded) << r.status.toString();
+  EXPECT_THAT(r.status.message(), HasSubstr("timed out after"));
   EXPECT_LT(took, 2s);
   EXPECT_GE(took, 250ms);
 }
@@ -227,7 +227,7 @@ TEST(PromScrape, NothingListeningIsAFailure) {
       "http://127.0.0.1:" + std::to_string(noa::testing::freePort()) + "/metrics", clock, 500ms);
   const SourceReading r = scraper.scrape();
   EXPECT_EQ(r.status.code(), StatusCode::kUnavailable);
-  EXPECT_THAT(r.status.message(), HasSubstr("connection failed"));
+  EXPECT_THAT(r.status.message(), HasSubstr("Connection refused"));
 }
 
 int processCount(ProcCollector& collector) {

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "controller/api/api_server.h"
@@ -133,6 +134,45 @@ TEST_F(CommandsHandlerTest, CreateForAnAgentWithParamsTimeoutAndTheCallerAsCreat
   // The role is a check when the agent is named.
   create({{"action", "ping"}, {"agent_id", "pg-1"}, {"role", "primary"}});
   create({{"action", "ping"}, {"agent_id", "pg-2"}, {"role", "primary"}}, 400);
+}
+
+TEST_F(CommandsHandlerTest, AllFansOutToEveryLiveAgentOfTheService) {
+  const json body = create({{"action", "ping"}, {"service", "postgres"}, {"all", true}});
+  ASSERT_EQ(body["count"], 2) << "pg-9 is lost: not a target";
+  ASSERT_EQ(body["commands"].size(), 2u);
+  std::set<std::string> agents;
+  for (const json& item : body["commands"]) {
+    auto record = book_.get(item["id"]);
+    ASSERT_TRUE(record.has_value()) << "stored";
+    EXPECT_EQ(record->agent_id, item["agent_id"]);
+    EXPECT_EQ(record->service, "postgres");
+    EXPECT_EQ(record->deadline_ms, kT0 + 3'600'000);
+    agents.insert(item["agent_id"].get<std::string>());
+  }
+  EXPECT_EQ(agents, (std::set<std::string>{"pg-1", "pg-2"}));
+
+  // With a role only that role's agents; two primaries are fine here (all of them asked for).
+  EXPECT_EQ(
+      create({{"action", "ping"}, {"service", "dup"}, {"role", "primary"}, {"all", true}})["count"],
+      2);
+  EXPECT_EQ(create({{"action", "ping"},
+                    {"service", "postgres"},
+                    {"role", "replica"},
+                    {"all", true}})["commands"][0]["agent_id"],
+            "pg-2");
+  // Refusals: all or nothing.
+  expectBadField(R"({"action": "ping", "agent_id": "pg-1", "all": true})", "all",
+                 "needs a service");
+  expectBadField(R"({"action": "ping", "service": "postgres", "all": "yes"})", "all", "must be");
+  EXPECT_EQ(
+      call("POST", "/v1/commands", R"({"action": "ping", "service": "nope", "all": true})").status,
+      404);
+  const size_t before = book_.size();
+  EXPECT_EQ(
+      call("POST", "/v1/commands", R"({"action": "ping", "service": "redis", "all": true})").status,
+      400)
+      << "redis-1 advertises no actions";
+  EXPECT_EQ(book_.size(), before) << "nothing created when one target cannot run it";
 }
 
 TEST_F(CommandsHandlerTest, BadBodiesAnswer400NamingTheField) {

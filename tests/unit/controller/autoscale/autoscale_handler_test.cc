@@ -86,6 +86,11 @@ TEST_F(AutoscaleHandlerTest, ScalePauseAndResume) {
   EXPECT_EQ(call("POST", "/v1/services/mcp/scale", R"({"replica": 1})").status, 400);
   EXPECT_EQ(call("POST", "/v1/services/mcp/scale", R"({"replicas": 1, "ttl": "soon"})").status,
             400);
+  // Found by tests/fuzz (rest_bodies): seconds * 1000 overflowed int64 (UB) instead of a 400.
+  ApiResponse huge_ttl = call("POST", "/v1/services/mcp/scale",
+                              R"({"replicas": 1, "ttl": 9223372036854775807})");
+  EXPECT_EQ(huge_ttl.status, 400);
+  EXPECT_NE(huge_ttl.body.find("out of range"), std::string::npos) << huge_ttl.body;
   EXPECT_EQ(call("POST", "/v1/services/nope/scale", R"({"replicas": 1})").status, 404);
   ASSERT_OK(coordinator_->clearOverride("mcp"));
 

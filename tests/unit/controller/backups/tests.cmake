@@ -8,4 +8,5 @@ noa_add_test(NAME noa_backups_test
     ${CMAKE_CURRENT_LIST_DIR}/retention_test.cc
     ${CMAKE_CURRENT_LIST_DIR}/backup_schedule_test.cc
     ${CMAKE_CURRENT_LIST_DIR}/backup_coordinator_test.cc
-  LIBS noa_backups)
+  LIBS noa_backups
+  LABELS unit-concurrency)

@@ -106,6 +106,14 @@ TEST_F(CommandVerbsTest, RunJsonByServiceAndRoleWithTheCommandsOwnTimeout) {
   EXPECT_EQ(printed["state"], "pending");
 }
 
+TEST_F(CommandVerbsTest, RunAllCreatesOneCommandPerLiveAgentAndPrintsTheIds) {
+  CliRun r = run({"run", "ping", "--service", "postgres", "--all"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  const auto cmd = only();  // the fake fleet's postgres service has one live agent
+  EXPECT_TRUE(contains(r.out, "1 commands created")) << r.out;
+  EXPECT_TRUE(contains(r.out, cmd.id + "  pg-1")) << r.out;
+}
+
 TEST_F(CommandVerbsTest, ParamsAreTypedScalarsMergedWithParamsJson) {
   CliRun r = run({"run",           "ping",
                   "--agent",       "pg-1",
@@ -148,6 +156,8 @@ TEST_F(CommandVerbsTest, BadRunArgumentsAreUsageErrorsAndCreateNothing) {
            {"run", "ping", "--agent", "pg-1", "--timeout", "soon"},
            {"run", "ping", "--agent", "pg-1", "--timeout", "0s"},
            {"run", "ping", "extra", "--agent", "pg-1"},
+           {"run", "ping", "--agent", "pg-1", "--all"},
+           {"run", "ping", "--service", "postgres", "--all", "--wait"},
            {"commands", "extra"},
            {"command"},
            {"cancel"}}) {
@@ -340,8 +350,9 @@ TEST(CommandVerbs, HelpDocumentsTheVerbsAndExitCode5) {
   std::vector<const char*> argv = {"noactl", "--help"};
   std::ostringstream out, err;
   ASSERT_EQ(runCli(static_cast<int>(argv.size()), argv.data(), out, err, clock), kExitOk);
-  for (const char* verb : {"  run ACTION (--service S [--role R] | --agent A)", "  commands [",
-                           "  command ID", "  cancel ID", "--wait", "5 command did not succeed"}) {
+  for (const char* verb :
+       {"  run ACTION (--service S [--role R] [--all] | --agent A)", "  commands [", "  command ID",
+        "  cancel ID", "--wait", "5 command did not succeed"}) {
     EXPECT_TRUE(contains(out.str(), verb)) << verb << "\n" << out.str();
   }
 }

@@ -104,6 +104,29 @@ TEST_F(CommandBookTest, IdsAreUniqueAndSortByCreation) {
   EXPECT_EQ(a.state, CommandState::kPending);
 }
 
+TEST_F(CommandBookTest, CreateManyStoresAllInOneCommitOrNone) {
+  std::vector<NewCommand> requests(3);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    requests[i].target = {"pg-" + std::to_string(i), "postgres", ""};
+    requests[i].action = "ping";
+    requests[i].created_by = "test";
+  }
+  const uint64_t commits = store_->stats().commits;
+  auto created = book_->createMany(requests);
+  ASSERT_OK(created);
+  ASSERT_EQ(created->size(), 3u);
+  EXPECT_EQ(store_->stats().commits, commits + 1) << "one synced commit for the fan-out";
+  EXPECT_NE((*created)[0].id, (*created)[1].id);
+  EXPECT_EQ(book_->agentsWithDeliveries().size(), 3u);
+
+  requests[1].action = "";  // one bad request refuses the whole batch
+  EXPECT_FALSE(book_->createMany(requests).ok());
+  EXPECT_FALSE(book_->createMany({}).ok());
+  EXPECT_EQ(book_->size(), 3u);
+  reopen();
+  EXPECT_EQ(book_->size(), 3u) << "stored";
+}
+
 TEST_F(CommandBookTest, PendingIsSentOnceThenResentOnlyUntilAccepted) {
   const auto cmd = create();
   EXPECT_EQ(book_->agentsWithDeliveries(), std::vector<std::string>{"pg-1"});

@@ -4,4 +4,5 @@ noa_add_test(NAME noa_commands_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/command_transition_test.cc
     ${CMAKE_CURRENT_LIST_DIR}/command_target_test.cc
     ${CMAKE_CURRENT_LIST_DIR}/command_book_test.cc
-  LIBS noa_commands)
+  LIBS noa_commands
+  LABELS unit-concurrency)

@@ -7,4 +7,5 @@ noa_add_test(NAME noa_failover_test
     ${CMAKE_CURRENT_LIST_DIR}/lease_table_test.cc
     ${CMAKE_CURRENT_LIST_DIR}/failover_coordinator_test.cc
     ${CMAKE_CURRENT_LIST_DIR}/decision_log_test.cc
-  LIBS noa_failover noa_decisions noa_policy)
+  LIBS noa_failover noa_decisions noa_policy
+  LABELS unit-concurrency)
