@@ -106,6 +106,8 @@ class KeyRegistry {
 
   // REQUIRES: mu_ held. Writes `record` to the store, then to memory; bumps generation.
   Status persist(const KeyRecord& record);
+  // All in one synced commit, then the in-memory view, counts and gauges once.
+  Status persistAll(const std::vector<KeyRecord>& records);
   // REQUIRES: mu_ held.
   Status applyAllowlist(const std::vector<AllowlistEntry>& entries);
   Status refreshAllowlistLocked(bool force);
