@@ -10,6 +10,7 @@
 #include "agent/replication/pg_follow_action.h"
 #include "agent/replication/pg_promote_action.h"
 #include "agent/replication/service_fences.h"
+#include "tests/testing/harness/net.h"
 #include "tests/testing/servers/pg_replica_set.h"
 #include "tests/testing/servers/pg_sql.h"
 #include "tests/testing/status_matchers.h"
@@ -215,7 +216,14 @@ TEST_F(PgReplicationTest, ProbeReportsSyncStandbysAndReplicaPositions) {
   ASSERT_OK(set_or);
   PgReplicaSet& set = **set_or;
   ASSERT_EQ(pgExec(set.conninfo(0), "create table t (id int); insert into t values (1)"), "");
-  auto primary = checkPostgres(PostgresCheck{set.conninfo(0)}, 2000ms);
+  // A standby that has just connected is still catching up (not yet quorum): wait for both.
+  CheckOutcome primary;
+  noa::testing::waitUntil(
+      [&] {
+        primary = checkPostgres(PostgresCheck{set.conninfo(0)}, 2000ms);
+        return primary.facts && primary.facts->attributes["sync_standbys"] == "r1,r2";
+      },
+      10s);
   ASSERT_TRUE(primary.success) << primary.detail;
   ASSERT_TRUE(primary.facts);
   EXPECT_EQ(primary.facts->role, "primary");
