@@ -180,8 +180,34 @@ Result<std::vector<std::string>> PgControl::lastCommandLine() const {
   return argv;
 }
 
+void PgControl::removeStalePidFile() const {
+  const std::string path = options_.data_dir + "/postmaster.pid";
+  auto text = readFile(path);
+  if (!text.ok()) return;
+  long pid = std::atol(text->c_str());
+  if (pid < 0) pid = -pid;
+  if (pid <= 0 || processAlive(static_cast<pid_t>(pid))) return;
+  // Lines 4 and 5 name the port and the (first) socket directory, whose lock file the same
+  // dead postmaster holds: the next start refuses over that one too.
+  std::vector<std::string> lines;
+  std::istringstream in(*text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  if (lines.size() >= 5 && !lines[3].empty() && !lines[4].empty()) {
+    const std::string lock = lines[4] + "/.s.PGSQL." + lines[3] + ".lock";
+    auto lock_text = readFile(lock);
+    if (lock_text.ok() && std::atol(lock_text->c_str()) == pid && ::unlink(lock.c_str()) == 0) {
+      log::warn("removed a stale socket lock file", {{"path", lock}, {"pid", pid}});
+    }
+  }
+  if (::unlink(path.c_str()) == 0) {
+    log::warn("removed a stale postmaster.pid (its postmaster is dead or a zombie)",
+              {{"data_dir", options_.data_dir}, {"pid", pid}});
+  }
+}
+
 Status PgControl::start(milliseconds timeout) {
   if (running()) return Status::Ok();
+  removeStalePidFile();
   NOA_ASSIGN_OR_RETURN(std::vector<std::string> argv, lastCommandLine());
   DetachedSpec spec;
   spec.argv = std::move(argv);
@@ -224,6 +250,7 @@ Result<ControlData> PgControl::controlData() const {
 
 Status PgControl::crashRecover(milliseconds timeout) {
   if (running()) return Status::FailedPrecondition("crash recovery needs a stopped server");
+  removeStalePidFile();
   NOA_ASSIGN_OR_RETURN(std::vector<std::string> argv, lastCommandLine());
   // "--single" must come first; the database name comes last; stdin is /dev/null, so the
   // backend exits (with a shutdown checkpoint) as soon as recovery is done.

@@ -74,6 +74,11 @@ class PgControl {
   // The postmaster's pid from postmaster.pid when that process is alive, else 0.
   pid_t postmasterPid() const;
   bool running() const { return postmasterPid() > 0; }
+  // Removes postmaster.pid when the pid it names is a zombie (or gone): PostgreSQL's own check
+  // (kill(pid, 0)) takes a zombie for a live postmaster and refuses to start ("lock file
+  // postmaster.pid already exists"). A postmaster killed -9 stays a zombie where nobody reaps
+  // orphans (a container whose PID 1 is not an init). Call only when !running().
+  void removeStalePidFile() const;
 
   // <bin_dir>/<tool> with `args`, as the owner, LC_ALL=C, cwd "/". `env` is added (PGPASSWORD).
   Result<ProcessResult> runTool(const std::string& tool, const std::vector<std::string>& args,

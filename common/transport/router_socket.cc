@@ -15,6 +15,12 @@ Result<std::unique_ptr<RouterSocket>> RouterSocket::bind(zmq::context_t& context
     socket.set(zmq::sockopt::heartbeat_ivl, options.heartbeat_interval_ms);
     socket.set(zmq::sockopt::heartbeat_timeout, options.heartbeat_timeout_ms);
     socket.set(zmq::sockopt::heartbeat_ttl, options.heartbeat_ttl_ms);
+    if (options.tcp_keepalive_idle_s > 0) {
+      socket.set(zmq::sockopt::tcp_keepalive, 1);
+      socket.set(zmq::sockopt::tcp_keepalive_idle, options.tcp_keepalive_idle_s);
+      socket.set(zmq::sockopt::tcp_keepalive_intvl, options.tcp_keepalive_interval_s);
+      socket.set(zmq::sockopt::tcp_keepalive_cnt, options.tcp_keepalive_count);
+    }
     socket.set(zmq::sockopt::linger, 0);
     const bool curve = !options.curve_secret_key.empty();
     if (curve) {

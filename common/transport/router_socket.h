@@ -4,7 +4,8 @@
 // transport research settled on (reference/transport-storage-limits.md, section 5):
 // ROUTER_MANDATORY (an unreachable agent is an error, not a silent drop), ROUTER_HANDOVER (a
 // restarted agent replaces its half-open predecessor), a listen backlog for connect storms,
-// a hard frame cap, bounded per-peer queues and ZMTP heartbeats to close dead TCP peers.
+// a hard frame cap, bounded per-peer queues, and TCP keepalive (not ZMTP heartbeats) to close
+// dead TCP peers: see RouterOptions.
 // Not thread-safe: owned by the ingest thread.
 
 #include <chrono>
@@ -26,9 +27,18 @@ struct RouterOptions {
   int64_t max_frame_bytes = 256 * 1024;
   int receive_hwm = 100;  // per peer
   int send_hwm = 100;     // per peer
-  int heartbeat_interval_ms = 1000;
-  int heartbeat_timeout_ms = 3000;
-  int heartbeat_ttl_ms = 3000;
+  // ZMTP heartbeats from the ROUTER: off (0) by default. libzmq 4.3 cancels a connection's
+  // heartbeat-timeout timer on every message it receives, and cancel_timer() scans every timer
+  // of the I/O thread: with N agents each report costs O(N), the fleet O(N^2) (half the
+  // controller's CPU at 1,000 agents, tests/bench/README.md). The agents' acks already tell
+  // both sides the other is alive; dead TCP peers are closed by TCP keepalive below.
+  int heartbeat_interval_ms = 0;
+  int heartbeat_timeout_ms = 0;
+  int heartbeat_ttl_ms = 0;
+  // Kernel TCP keepalive: a peer whose host vanished is closed after idle + count x interval.
+  int tcp_keepalive_idle_s = 10;
+  int tcp_keepalive_interval_s = 5;
+  int tcp_keepalive_count = 3;
   // CURVE server secret key (Z85). Empty = plaintext (--insecure-plaintext). When set, the
   // socket is a CURVE server in ZAP domain `zap_domain`: a ZapHandler must already be bound in
   // the same context, or libzmq admits every client that knows the public key.

@@ -220,19 +220,23 @@ ObservedState AutoscaleCoordinator::observe(ServiceState& s, const ByService& by
 }
 
 void AutoscaleCoordinator::tick(MonoTime now) {
-  const std::vector<AgentRecord> agents = agents_();
+  std::vector<ServiceState*> due;
+  std::set<std::string> names;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [name, s] : services_) {
+      if (!s->policy.enabled || !s->actuator) continue;
+      due.push_back(s.get());
+      names.insert(name);
+    }
+  }
+  if (due.empty()) return;
+  const std::vector<AgentRecord> agents = agents_(names);
   ByService by_service;
   for (const AgentRecord& a : agents) by_service[a.hello.service].push_back(&a);
   const int64_t now_mono = monoMs(now);
   const int64_t now_wall = toUnixMillis(clock_.wallNow());
-  std::vector<ServiceState*> all;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (auto& [name, s] : services_) all.push_back(s.get());
-  }
-  for (ServiceState* s : all) {
-    if (s->policy.enabled && s->actuator) evaluate(*s, by_service, now_mono, now_wall);
-  }
+  for (ServiceState* s : due) evaluate(*s, by_service, now_mono, now_wall);
 }
 
 void AutoscaleCoordinator::evaluate(ServiceState& s, const ByService& agents, int64_t now_mono,

@@ -30,6 +30,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -63,7 +64,10 @@ struct ScaleOverride {
 
 class AutoscaleCoordinator {
  public:
-  using AgentsSnapshot = std::function<std::vector<AgentRecord>()>;
+  // The records of the agents of these services (the ones with an enabled policy): a tick
+  // copies those, not the whole fleet; a controller without autoscaling copies nothing. The
+  // coordinator ignores records of other services, so returning more is only slower.
+  using AgentsSnapshot = std::function<std::vector<AgentRecord>(const std::set<std::string>&)>;
   // Appends a decision record (DecisionLog::append in production).
   using DecisionSink = std::function<Status(decisions::DecisionRecord)>;
   // Builds a service's actuator (makeActuator in production; tests inject fakes).

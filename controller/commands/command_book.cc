@@ -310,23 +310,29 @@ Result<std::vector<protocol::Command>> CommandBook::claimDeliveries(const std::s
   return messages;
 }
 
-Result<ApplyResult> CommandBook::applyAgentEventLocked(const std::string& agent_id,
-                                                       const std::string& command_id,
-                                                       const CommandEvent& event,
-                                                       bool& state_changed) {
+Result<ApplyResult> CommandBook::applyAgentEventLocked(
+    const std::string& agent_id, const std::string& command_id, const CommandEvent& event,
+    bool& state_changed, const std::map<std::string, CommandRecord>* staged) {
   state_changed = false;
-  auto it = commands_.find(command_id);
-  if (it == commands_.end()) {
+  const CommandRecord* current = nullptr;
+  if (staged != nullptr) {
+    if (auto s = staged->find(command_id); s != staged->end()) current = &s->second;
+  }
+  if (current == nullptr) {
+    auto it = commands_.find(command_id);
+    if (it != commands_.end()) current = &it->second;
+  }
+  if (current == nullptr) {
     stats_.unknown++;
     return ApplyResult{ApplyOutcome::kUnknownCommand, std::nullopt,
                        "no command '" + command_id + "'"};
   }
-  if (it->second.agent_id != agent_id) {
+  if (current->agent_id != agent_id) {
     stats_.wrong_agent++;
     return ApplyResult{ApplyOutcome::kWrongAgent, std::nullopt,
                        "command '" + command_id + "' was not sent to agent '" + agent_id + "'"};
   }
-  Transition t = applyCommandEvent(it->second, event);
+  Transition t = applyCommandEvent(*current, event);
   switch (t.outcome) {
     case TransitionOutcome::kDuplicate:
       stats_.duplicates++;
@@ -337,7 +343,7 @@ Result<ApplyResult> CommandBook::applyAgentEventLocked(const std::string& agent_
     case TransitionOutcome::kApplied:
       break;
   }
-  state_changed = t.record.state != it->second.state;
+  state_changed = t.record.state != current->state;
   return ApplyResult{ApplyOutcome::kApplied, t.record, ""};
 }
 
@@ -366,30 +372,53 @@ Result<ApplyResult> CommandBook::applyProgress(const std::string& agent_id,
 
 Result<ApplyResult> CommandBook::applyResult(const std::string& agent_id,
                                              const protocol::CommandResult& msg) {
-  CommandEvent event;
-  event.kind = CommandEventKind::kResult;
-  event.ts_ms = nowMs();
-  event.result.status = msg.status;
-  event.result.code = msg.code;
-  event.result.error_code = msg.error_code;
-  event.result.error = msg.error;
-  event.result.output = protocol::resultOutput(msg);
-  event.result.duration_ms = msg.duration_ms;
-  ApplyResult out;
+  NOA_ASSIGN_OR_RETURN(std::vector<ApplyResult> applied, applyResults({{agent_id, msg}}));
+  return std::move(applied.front());
+}
+
+Result<std::vector<ApplyResult>> CommandBook::applyResults(
+    const std::vector<AgentResult>& results) {
+  std::vector<ApplyResult> out;
+  out.reserve(results.size());
   {
     std::lock_guard lock(mu_);
-    bool state_changed = false;
-    NOA_ASSIGN_OR_RETURN(out,
-                         applyAgentEventLocked(agent_id, msg.command_id, event, state_changed));
-    if (out.outcome == ApplyOutcome::kApplied) {
-      NOA_RETURN_IF_ERROR(storeLocked({*out.record}, /*sync=*/true));
+    const CommandBookStats stats_before = stats_;
+    const int64_t now = nowMs();
+    std::map<std::string, CommandRecord> staged;
+    for (const AgentResult& result : results) {
+      CommandEvent event;
+      event.kind = CommandEventKind::kResult;
+      event.ts_ms = now;
+      event.result.status = result.msg.status;
+      event.result.code = result.msg.code;
+      event.result.error_code = result.msg.error_code;
+      event.result.error = result.msg.error;
+      event.result.output = protocol::resultOutput(result.msg);
+      event.result.duration_ms = result.msg.duration_ms;
+      bool state_changed = false;
+      auto applied = applyAgentEventLocked(result.agent_id, result.msg.command_id, event,
+                                           state_changed, &staged);
+      if (!applied.ok()) {
+        stats_ = stats_before;
+        return applied.status();
+      }
+      if (applied->outcome == ApplyOutcome::kApplied) staged[applied->record->id] = *applied->record;
+      out.push_back(std::move(applied).value());
+    }
+    std::vector<CommandRecord> changed;
+    changed.reserve(staged.size());
+    for (auto& [id, record] : staged) changed.push_back(std::move(record));
+    if (Status stored = storeLocked(changed, /*sync=*/true); !stored.ok()) {
+      stats_ = stats_before;  // nothing was applied
+      return stored;
     }
   }
-  if (out.outcome == ApplyOutcome::kApplied) {
-    log::info("command finished", {{"command", msg.command_id},
-                                   {"agent", agent_id},
-                                   {"state", commandStateName(out.record->state)},
-                                   {"error_code", msg.error_code}});
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (out[i].outcome != ApplyOutcome::kApplied) continue;
+    log::info("command finished", {{"command", results[i].msg.command_id},
+                                   {"agent", results[i].agent_id},
+                                   {"state", commandStateName(out[i].record->state)},
+                                   {"error_code", results[i].msg.error_code}});
   }
   return out;
 }

@@ -9,29 +9,63 @@ namespace noa::controller {
 void IngestCore::onCommandEvent(const std::string& peer, const protocol::Envelope& env,
                                 std::vector<Reply>& replies) {
   const bool is_result = env.type() == protocol::MessageType::kResult;
-  const std::string_view kind = is_result ? "result" : "progress";
   const std::string& id = is_result ? std::get<protocol::CommandResult>(env.body).command_id
                                     : std::get<protocol::Progress>(env.body).command_id;
+  if (commands_ == nullptr) {
+    reject(peer, "unknown_command", "no command '" + id + "' was sent to this agent");
+    // Answered so the agent drops it from its spool instead of offering it forever.
+    if (is_result) {
+      replies.push_back({peer, makeEnvelope(protocol::Ack{env.id, 0, "rejected",
+                                                          "unknown command id '" + id + "'", id})});
+    }
+    return;
+  }
+  if (is_result) {
+    // Applied with the drain's other results in one synced commit (applyPendingResults).
+    pending_results_.push_back({peer, env.id, std::get<protocol::CommandResult>(env.body)});
+    return;
+  }
+  answerCommandEvent(peer, env.id, id, /*is_result=*/false,
+                     commands_->applyProgress(peer, std::get<protocol::Progress>(env.body)),
+                     replies);
+}
+
+void IngestCore::applyPendingResults(std::vector<Reply>& replies) {
+  if (pending_results_.empty()) return;
+  std::vector<commands::CommandBook::AgentResult> batch;
+  batch.reserve(pending_results_.size());
+  for (PendingResult& pending : pending_results_) {
+    batch.push_back({pending.peer, std::move(pending.msg)});
+  }
+  auto applied = commands_->applyResults(batch);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const PendingResult& pending = pending_results_[i];
+    answerCommandEvent(pending.peer, pending.envelope_id, batch[i].msg.command_id,
+                       /*is_result=*/true,
+                       applied.ok() ? Result<commands::ApplyResult>(std::move((*applied)[i]))
+                                    : Result<commands::ApplyResult>(applied.status()),
+                       replies);
+  }
+  pending_results_.clear();
+}
+
+void IngestCore::answerCommandEvent(const std::string& peer, const std::string& envelope_id,
+                                    const std::string& id, bool is_result,
+                                    const Result<commands::ApplyResult>& applied,
+                                    std::vector<Reply>& replies) {
+  const std::string_view kind = is_result ? "result" : "progress";
   auto refuse = [&](const std::string& why) {
     // Answered so the agent drops it from its spool instead of offering it forever.
     if (is_result) {
-      replies.push_back({peer, makeEnvelope(protocol::Ack{env.id, 0, "rejected", why, id})});
+      replies.push_back({peer, makeEnvelope(protocol::Ack{envelope_id, 0, "rejected", why, id})});
     }
   };
-  if (commands_ == nullptr) {
-    reject(peer, "unknown_command", "no command '" + id + "' was sent to this agent");
-    refuse("unknown command id '" + id + "'");
-    return;
-  }
-  auto applied = is_result
-                     ? commands_->applyResult(peer, std::get<protocol::CommandResult>(env.body))
-                     : commands_->applyProgress(peer, std::get<protocol::Progress>(env.body));
   if (!applied.ok()) {
     metrics_.countCommandEvent(kind, "store_error");
     log::error("command event not stored",
                {{"agent", peer}, {"command", id}, {"error", applied.status().toString()}});
     if (is_result) {
-      replies.push_back({peer, makeEnvelope(protocol::Ack{env.id, 0, "store_unavailable",
+      replies.push_back({peer, makeEnvelope(protocol::Ack{envelope_id, 0, "store_unavailable",
                                                           applied.status().message(), id})});
     }
     return;
@@ -57,7 +91,7 @@ void IngestCore::onCommandEvent(const std::string& peer, const protocol::Envelop
   }
   // Stored (or already stored): the agent may forget it.
   if (!is_result) return;
-  protocol::Ack ack{env.id, 0, "", "", id};
+  protocol::Ack ack{envelope_id, 0, "", "", id};
   // A lease holder's result renews its lease like a report does (counted from this receipt):
   // a just-named candidate gets its first grant from a ping's result instead of waiting for
   // its next report.

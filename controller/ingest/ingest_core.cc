@@ -88,7 +88,30 @@ bool IngestCore::onUnacceptedKey(const std::string& peer, const std::string& key
   }
   metrics_.countRejected("key_pending");
   keyBye(peer, key_id, transport::byeAwaitingEnrollment(key_id), replies);
+  // Remembered so the agent hears at once when its key is accepted (nudgeEnrolled), instead of
+  // after its refusal back-off (5-60 s). Bounded: a flood of unknown keys is not kept.
+  if (refused_pending_.size() < kMaxRefusedPendingKept || refused_pending_.count(peer) != 0) {
+    refused_pending_[peer] = key_id;
+  }
   return false;
+}
+
+void IngestCore::nudgeEnrolled(std::vector<Reply>& replies) {
+  if (keys_ == nullptr || refused_pending_.empty()) return;
+  (void)keys_->refreshAllowlist();  // at most once per allowlist_check_every
+  for (auto it = refused_pending_.begin(); it != refused_pending_.end();) {
+    const KeyBinding* binding = resolveKey(it->second);
+    if (binding != nullptr && binding->state == KeyState::kPending) {
+      ++it;
+      continue;
+    }
+    if (binding != nullptr && binding->state == KeyState::kAccepted) {
+      log::info("key accepted: asking its agent to say hello",
+                {{"agent", it->first}, {"key_id", it->second}});
+      replies.push_back({it->first, helloRequiredNudge()});
+    }
+    it = refused_pending_.erase(it);
+  }
 }
 
 void IngestCore::applyKeyChanges(std::vector<Reply>& replies) {
@@ -157,7 +180,7 @@ void IngestCore::handle(const std::string& peer, std::string_view payload, size_
     }
     return;
   }
-  const protocol::Envelope& env = decoded.value();
+  protocol::Envelope& env = decoded.value();  // not const: a report's body moves into the registry
   metrics_.countMessage(protocol::messageTypeName(env.type()), payload.size());
   if (env.from != peer) {
     reject(peer, "identity_mismatch",
@@ -194,6 +217,19 @@ void IngestCore::handle(const std::string& peer, std::string_view payload, size_
              "agents may not send '" + std::string(protocol::messageTypeName(env.type())) + "'");
       return;
   }
+}
+
+std::vector<std::string> IngestCore::agentsWithoutSession() const {
+  std::vector<std::string> out;
+  for (std::string& id : registry_.ids()) {
+    if (sessions_.count(id) == 0) out.push_back(std::move(id));
+  }
+  return out;
+}
+
+std::string IngestCore::helloRequiredNudge() {
+  return makeEnvelope(
+      protocol::Ack{"", 0, "hello_required", "the controller restarted: say hello"});
 }
 
 void IngestCore::markSeen(AgentRecord& record) {
@@ -247,39 +283,54 @@ void IngestCore::onHello(const std::string& peer, const protocol::Envelope& env,
   (void)batch;  // the record is written by flushDirty with the rest of this batch
 }
 
-void IngestCore::onReport(const std::string& peer, const protocol::Envelope& env,
+void IngestCore::onReport(const std::string& peer, protocol::Envelope& env,
                           std::string_view payload, Store::Batch& batch,
                           std::vector<Reply>& replies) {
-  auto existing = sessions_.count(peer) ? registry_.get(peer) : std::nullopt;
-  if (!existing) {
+  auto& report = std::get<protocol::Report>(env.body);
+  const uint64_t seq = report.seq;
+  bool stale = false;
+  uint64_t stored_seq = 0;
+  int64_t seen_ms = 0;
+  std::string service;
+  // In place: the record (and its previous report) is not copied, the new report is moved in.
+  const bool known =
+      sessions_.count(peer) != 0 &&
+      registry_.update(peer, clock_.now(), [&](AgentRecord& record) {
+        if (seq <= record.last_seq) {
+          stale = true;
+          stored_seq = record.last_seq;
+          return false;
+        }
+        record.last_report = std::move(report);
+        record.has_report = true;
+        record.last_seq = seq;
+        record.last_report_ts_ms = env.ts_ms;
+        markSeen(record);
+        seen_ms = record.last_seen_ms;
+        service = record.hello.service;
+        return true;
+      });
+  if (!known) {
     metrics_.countRejected("no_session");
     log::debug("report before hello", {{"peer", peer}});
     replies.push_back(
         {peer, makeEnvelope(protocol::Ack{env.id, 0, "hello_required", "say hello first"})});
     return;
   }
-  AgentRecord record = std::move(*existing);
-  const auto& report = std::get<protocol::Report>(env.body);
-  if (report.seq <= record.last_seq) {
+  if (stale) {
     // A duplicate or a report overtaken by a newer one: the newest state is already stored.
     metrics_.countRejected("stale");
-    replies.push_back({peer, makeEnvelope(protocol::Ack{env.id, record.last_seq, "", ""})});
+    replies.push_back({peer, makeEnvelope(protocol::Ack{env.id, stored_seq, "", ""})});
     return;
   }
-  record.last_report = report;
-  record.has_report = true;
-  record.last_seq = report.seq;
-  record.last_report_ts_ms = env.ts_ms;
-  markSeen(record);
   // History is keyed by the controller's clock so retention and queries do not depend on
   // every agent's clock being right; the agent's own ts stays inside the stored envelope.
-  batch.appendHistory(peer, record.last_seen_ms, report.seq, payload);
-  registry_.put(record, clock_.now());
+  batch.appendHistory(peer, seen_ms, seq, payload);
   dirty_.insert(peer);
-  protocol::Ack ack{env.id, report.seq, "", ""};
+  protocol::Ack ack{env.id, seq, "", ""};
   if (leases_ != nullptr) {
     // Counted from this receipt, which is later than the agent's send: its lease ends first.
-    if (auto grant = leases_->renew(record.hello.service, peer, clock_.now())) {
+    if (auto grant = leases_->renew(service, peer, clock_.now())) {
       ack.lease_ms = grant->lease_ms;
       ack.leader_epoch = grant->epoch;
     }
@@ -300,7 +351,7 @@ void IngestCore::onBye(const std::string& peer, const protocol::Envelope& env) {
 
 void IngestCore::flushDirty(Store::Batch& batch) {
   for (const auto& id : dirty_) {
-    if (auto record = registry_.get(id)) batch.putAgent(*record);
+    registry_.read(id, [&](const AgentRecord& record) { batch.putAgent(record); });
   }
   dirty_.clear();
 }

@@ -29,13 +29,15 @@
 //
 // Commands (a CommandBook is given): a hello marks the agent's unfinished commands due again;
 // deliverCommands() sends what is due to agents with a session (the book stores "sent" before
-// the message goes); progress and results are applied to the book, which stores them (synced)
-// before a result is acknowledged with ack{command_id}. A result is taken from an agent without
+// the message goes); progress is applied to the book at once, results are collected and
+// applied together by applyPendingResults() (one synced commit per drain), each acknowledged
+// with ack{command_id} only after that commit. A result is taken from an agent without
 // a session too (after a controller restart, before its hello): its key already proved who it
 // is, and the agent would only offer it again. An unknown command's result is answered with
 // ack{error: "rejected"} so the agent drops it; a store failure with "store_unavailable", so the
 // agent keeps it spooled and offers it again.
 
+#include <map>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -98,6 +100,11 @@ class IngestCore {
   // An ack refusing message `ref` (used when a batch could not be stored).
   std::string ackError(const std::string& ref, const std::string& error, const std::string& detail);
 
+  // Applies the results handle() collected since the last call, in one synced commit, and
+  // answers each (ack, or ack{error} when the commit failed). Call once per drain, after the
+  // last handle() and before the replies go out.
+  void applyPendingResults(std::vector<Reply>& replies);
+
   // Sends every due command to agents that have a session (replies carry them).
   void deliverCommands(std::vector<Reply>& replies);
   // Times out commands past their deadline and forgets finished ones older than
@@ -108,6 +115,18 @@ class IngestCore {
   // (lease_ms, leader_epoch). Null = no failover (tests of other parts).
   void attachLeases(failover::LeaseTable* leases) { leases_ = leases; }
 
+  // After a restart the agents that were connected to the previous process do not know this one
+  // has no session for them: each would learn it only from the hello_required answering its next
+  // report, up to a report interval later. The ingest loop sends them that answer unprompted
+  // (an ack without ref) for a while after the start: these are the known agents that have no
+  // session yet. An agent that is not connected costs one failed non-blocking send.
+  std::vector<std::string> agentsWithoutSession() const;
+  std::string helloRequiredNudge();
+  // An agent refused while its key was pending retries only after a back-off of 5-60 s. Once
+  // the key is accepted (allowlist file, `noactl keys accept`), this sends it ack{hello_required}
+  // so it says hello at once. Cheap when no refused agent waits; call every loop pass.
+  void nudgeEnrolled(std::vector<Reply>& replies);
+
   // Forgets that an agent has a session (it disconnected or was declared lost).
   bool hasSession(const std::string& agent_id) const { return sessions_.count(agent_id) > 0; }
 
@@ -115,11 +134,16 @@ class IngestCore {
   void reject(const std::string& peer, std::string_view reason, const std::string& detail);
   void onHello(const std::string& peer, const protocol::Envelope& env, Store::Batch& batch,
                std::vector<Reply>& replies);
-  void onReport(const std::string& peer, const protocol::Envelope& env, std::string_view payload,
+  void onReport(const std::string& peer, protocol::Envelope& env, std::string_view payload,
                 Store::Batch& batch, std::vector<Reply>& replies);
   void onBye(const std::string& peer, const protocol::Envelope& env);
   void onCommandEvent(const std::string& peer, const protocol::Envelope& env,
                       std::vector<Reply>& replies);
+  // The reply (for a result) and the counting of one applied progress or result.
+  void answerCommandEvent(const std::string& peer, const std::string& envelope_id,
+                          const std::string& command_id, bool is_result,
+                          const Result<commands::ApplyResult>& applied,
+                          std::vector<Reply>& replies);
   void markSeen(AgentRecord& record);
   std::string makeEnvelope(protocol::Body body);
   // The key's binding, from a cache dropped whenever the KeyRegistry's generation moves.
@@ -144,10 +168,18 @@ class IngestCore {
   KeyRegistry* const keys_;
   commands::CommandBook* const commands_;
   failover::LeaseTable* leases_ = nullptr;
+  struct PendingResult {
+    std::string peer;
+    std::string envelope_id;
+    protocol::CommandResult msg;
+  };
+  std::vector<PendingResult> pending_results_;  // since the last applyPendingResults()
   MonoTime last_command_prune_{};
   uint64_t key_cache_generation_ = 0;
   std::unordered_map<std::string, KeyBinding> key_cache_;   // key id -> binding
   std::unordered_map<std::string, MonoTime> last_key_bye_;  // key id -> last refusal bye
+  static constexpr size_t kMaxRefusedPendingKept = 10'000;
+  std::map<std::string, std::string> refused_pending_;  // agent id -> its pending key id
   uint64_t revocations_seen_generation_ = 0;
 };
 

@@ -16,7 +16,8 @@ IngestLoop::IngestLoop(transport::RouterSocket& socket, Store& store, IngestCore
       wakeup_(wakeup),
       last_sweep_(clock.now()),
       last_expire_(clock.now()),
-      last_prune_(clock.now()) {}
+      last_prune_(clock.now()),
+      started_(clock.now()) {}
 
 Status IngestLoop::pollOnce(std::chrono::milliseconds wait) {
   Store::Batch batch;
@@ -35,6 +36,8 @@ Status IngestLoop::pollOnce(std::chrono::milliseconds wait) {
       core_.handle(more.peer, more.payload, more.extra_frames, more.user_id, batch, replies);
     }
   }
+  core_.applyPendingResults(replies);
+  core_.nudgeEnrolled(replies);
   runHousekeeping(batch);
   core_.flushDirty(batch);
   commit(batch, replies);
@@ -45,7 +48,27 @@ Status IngestLoop::pollOnce(std::chrono::milliseconds wait) {
     Status sent = socket_.send(reply.peer, reply.payload);
     if (!sent.ok()) log::debug("reply not sent", {{"peer", reply.peer}, {"error", sent.message()}});
   }
+  nudgeAfterRestart();
   return Status::Ok();
+}
+
+void IngestLoop::nudgeAfterRestart() {
+  if (options_.restart_nudge_window.count() <= 0 || nudge_window_logged_) return;
+  const MonoTime now = clock_.now();
+  if (now - started_ > options_.restart_nudge_window) {
+    nudge_window_logged_ = true;
+    log::info("restart nudges over", {{"delivered", nudges_delivered_}});
+    return;
+  }
+  if (last_nudge_ != MonoTime{} && now - last_nudge_ < options_.restart_nudge_every) return;
+  last_nudge_ = now;
+  const std::vector<std::string> agents = core_.agentsWithoutSession();
+  if (agents.empty()) return;
+  const std::string nudge = core_.helloRequiredNudge();
+  // Not connected (NotFound) is the usual answer for most of them early on: quietly skipped.
+  for (const std::string& agent : agents) {
+    if (socket_.send(agent, nudge).ok()) ++nudges_delivered_;
+  }
 }
 
 void IngestLoop::commit(Store::Batch& batch, std::vector<Reply>& replies) {

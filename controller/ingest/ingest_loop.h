@@ -20,6 +20,11 @@ struct IngestLoopOptions {
   std::chrono::milliseconds expire_commands_every{std::chrono::seconds(1)};
   // Finished commands are kept this long (REST, noactl commands), then deleted.
   std::chrono::milliseconds finished_command_retention{std::chrono::hours(24 * 30)};
+  // For this long after the loop starts, every `restart_nudge_every` the known agents without a
+  // session are sent ack{hello_required} unprompted (IngestCore::agentsWithoutSession), so a
+  // fleet that reconnects after a controller restart says hello at once. 0 = off.
+  std::chrono::milliseconds restart_nudge_window{std::chrono::seconds(15)};
+  std::chrono::milliseconds restart_nudge_every{250};
 };
 
 class IngestLoop {
@@ -38,6 +43,7 @@ class IngestLoop {
  private:
   void commit(Store::Batch& batch, std::vector<Reply>& replies);
   void runHousekeeping(Store::Batch& batch);
+  void nudgeAfterRestart();
 
   transport::RouterSocket& socket_;
   Store& store_;
@@ -49,6 +55,10 @@ class IngestLoop {
   MonoTime last_sweep_{};
   MonoTime last_expire_{};
   MonoTime last_prune_{};
+  const MonoTime started_;
+  MonoTime last_nudge_{};
+  uint64_t nudges_delivered_ = 0;
+  bool nudge_window_logged_ = false;
   bool store_error_logged_ = false;
 };
 

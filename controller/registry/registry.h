@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,12 +40,28 @@ class Registry {
 
   void put(const AgentRecord& record, MonoTime last_seen);
   std::optional<AgentRecord> get(const std::string& agent_id) const;
+  // In place, under the lock, without copying the record (the ingest path, once per report):
+  // `change` returns true when it changed the record, which then counts as seen at `last_seen`.
+  // Returns false for an unknown agent (`change` not called). `change` must not call back into
+  // the registry.
+  bool update(const std::string& agent_id, MonoTime last_seen,
+              const std::function<bool(AgentRecord&)>& change);
+  // Calls `read` with the record under the lock; false for an unknown agent.
+  bool read(const std::string& agent_id,
+            const std::function<void(const AgentRecord&)>& read) const;
   std::vector<AgentRecord> snapshot() const;  // sorted by agent id
   // Only the records `keep` accepts (copied under the lock, so a fleet of thousands of
   // agents costs a scan, not a copy, for a caller that wants a few).
   std::vector<AgentRecord> snapshotIf(const std::function<bool(const AgentRecord&)>& keep) const;
+  // The agents of these kinds (hello.kind), without each report's metrics (empty
+  // last_report.metrics): for readers that need identity, liveness, role and attributes several
+  // times a second (failover). Neither the other kinds' records are visited (an index by kind)
+  // nor the metrics copied, which are most of a record's size (40 in a typical report).
+  std::vector<AgentRecord> snapshotWithoutMetricsOfKinds(const std::set<std::string>& kinds) const;
   LivenessCounts counts() const;
   size_t size() const;
+  // Every known agent id, sorted (no records copied).
+  std::vector<std::string> ids() const;
 
   // Re-evaluates every agent's liveness; applies and returns the changes (with the updated
   // records for the caller to persist).
@@ -56,8 +73,12 @@ class Registry {
     AgentRecord record;
     MonoTime last_seen;
   };
+  void indexKindLocked(const std::string& agent_id, const std::string& old_kind,
+                       const std::string& new_kind);
+
   mutable std::mutex mu_;
   std::map<std::string, Entry> entries_;  // GUARDED_BY(mu_)
+  std::map<std::string, std::set<std::string>> ids_by_kind_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace noa::controller

@@ -85,9 +85,7 @@ int runController(const ControllerConfig& config) {
   failover::FailoverCoordinator failover_coordinator(
       *store, commands, leases, **decision_log,
       [&registry] {
-        return registry.snapshotIf([](const AgentRecord& a) {
-          return a.hello.kind == "postgres" || a.hello.kind == "redis";
-        });
+        return registry.snapshotWithoutMetricsOfKinds({"postgres", "redis"});
       },
       config.failover_policy, clock, &prom);
   if (Status started = failover_coordinator.start(); !started.ok()) {
@@ -97,7 +95,12 @@ int runController(const ControllerConfig& config) {
   }
   autoscale::AutoscaleMetrics autoscale_metrics(prom);
   autoscale::AutoscaleCoordinator autoscale_coordinator(
-      config.autoscale_policy, [&registry] { return registry.snapshot(); }, *store,
+      config.autoscale_policy,
+      [&registry](const std::set<std::string>& services) {
+        return registry.snapshotIf(
+            [&](const AgentRecord& a) { return services.count(a.hello.service) != 0; });
+      },
+      *store,
       [dlog = decision_log->get()](decisions::DecisionRecord record) {
         return dlog->append(std::move(record)).status();
       },

@@ -15,15 +15,17 @@ rocksdb::DBOptions dbOptions() {
   o.paranoid_checks = true;
   o.max_open_files = 256;
   o.max_background_jobs = 2;
-  o.db_write_buffer_size = 64 << 20;
-  // Rarely written families pin old WAL files until flushed; this forces those flushes.
-  o.max_total_wal_size = 64 << 20;
+  // All memtables together; the busy families' own sizes are in familyOptions().
+  o.db_write_buffer_size = 160 << 20;
+  // Rarely written families pin old WAL files until flushed; this forces those flushes. Above
+  // the busy families' memtables, or it would flush them early too.
+  o.max_total_wal_size = 256 << 20;
   o.keep_log_file_num = 4;
   o.max_log_file_size = 8 << 20;
   return o;
 }
 
-rocksdb::ColumnFamilyOptions familyOptions() {
+rocksdb::ColumnFamilyOptions familyOptions(std::string_view name) {
   static const std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(16 << 20);
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
@@ -33,6 +35,17 @@ rocksdb::ColumnFamilyOptions familyOptions() {
   o.max_write_buffer_number = 2;
   o.target_file_size_base = 16 << 20;
   o.max_bytes_for_level_base = 64 << 20;
+  if (name == schema::familyName(Family::kAgents) || name == schema::familyName(Family::kHistory)) {
+    // Written with every report (an agent's latest record is rewritten each time): with 4 MB
+    // memtables a fleet of thousands flushed several times a second and compaction took a
+    // quarter of the controller's CPU (tests/bench/README.md). 32 MB memtables absorb the
+    // rewrites of `agents` in memory and make L0 files few and large; L1 sized to match.
+    // Memory grows only with the data written (arena blocks), so a small fleet pays nothing.
+    o.write_buffer_size = 32 << 20;
+    o.max_write_buffer_number = 3;
+    o.target_file_size_base = 32 << 20;
+    o.max_bytes_for_level_base = 128 << 20;
+  }
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return o;
 }
@@ -47,7 +60,7 @@ std::vector<rocksdb::ColumnFamilyDescriptor> descriptors(const std::vector<std::
   std::vector<rocksdb::ColumnFamilyDescriptor> out;
   for (const auto& name : names) {
     const bool known = name == rocksdb::kDefaultColumnFamilyName || schema::parseFamily(name);
-    out.emplace_back(name, known ? familyOptions() : rocksdb::ColumnFamilyOptions());
+    out.emplace_back(name, known ? familyOptions(name) : rocksdb::ColumnFamilyOptions());
   }
   return out;
 }

@@ -17,7 +17,7 @@ namespace noa::controller::rocks {
 
 // Modest settings: the controller runs on small machines and its data is small.
 rocksdb::DBOptions dbOptions();
-rocksdb::ColumnFamilyOptions familyOptions();
+rocksdb::ColumnFamilyOptions familyOptions(std::string_view family_name);
 
 // A descriptor for each name; known families get familyOptions(), unknown ones (added by a
 // newer binary) RocksDB's defaults, which is what that binary's data needs least of us.

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -107,7 +108,10 @@ std::string Fleet::endpoint() const { return "tcp://127.0.0.1:" + std::to_string
 pid_t Fleet::controllerPid() const { return controller_ ? controller_->pid() : 0; }
 
 Status Fleet::startController(int64_t* started_ns) {
-  std::vector<std::string> argv = {NOA_CONTROLLER_BIN, "--controller-id", "bench-ctl", "--data-dir",
+  // NOA_CONTROLLER_BIN in the environment runs another build's controller (before/after).
+  const char* bin = std::getenv("NOA_CONTROLLER_BIN");
+  std::vector<std::string> argv = {bin != nullptr && *bin != '\0' ? bin : NOA_CONTROLLER_BIN,
+                                   "--controller-id", "bench-ctl", "--data-dir",
                                    dir_ + "/data", "--listen", endpoint(), "--api-listen",
                                    "127.0.0.1:" + std::to_string(api_port_),
                                    // REST is only read to see reports and write commands here.

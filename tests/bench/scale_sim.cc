@@ -16,6 +16,7 @@
 #include <zmq.hpp>
 
 #include "common/protocol/codec.h"
+#include "common/transport/dealer_socket.h"
 #include "tests/bench/ingest_load.h"
 #include "tests/bench/scale_shared.h"
 
@@ -75,17 +76,20 @@ class Sim {
       // First hellos spread over 200 ms, reports over the interval, as real agents start.
       agent.next_due_ns = now + static_cast<int64_t>(rng() % 200'000'000);
       zmq::socket_t s(context_, zmq::socket_type::dealer);
-      // The options of transport::DealerSocket (the real agent's), on a raw socket so that
-      // one thread can watch a thousand of them through epoll.
+      // The options of transport::DealerSocket (the real agent's defaults), on a raw socket so
+      // that one thread can watch a thousand of them through epoll.
+      const transport::DealerOptions real;
       s.set(zmq::sockopt::routing_id, agent.id);
       s.set(zmq::sockopt::immediate, 1);
-      s.set(zmq::sockopt::sndhwm, 10);
-      s.set(zmq::sockopt::rcvhwm, 100);
-      s.set(zmq::sockopt::reconnect_ivl, 200 + static_cast<int>(rng() % 100));
-      s.set(zmq::sockopt::reconnect_ivl_max, 5000);
-      s.set(zmq::sockopt::heartbeat_ivl, 1000);
-      s.set(zmq::sockopt::heartbeat_timeout, 3000);
-      s.set(zmq::sockopt::heartbeat_ttl, 3000);
+      s.set(zmq::sockopt::sndhwm, real.send_hwm);
+      s.set(zmq::sockopt::rcvhwm, real.receive_hwm);
+      s.set(zmq::sockopt::reconnect_ivl,
+            real.reconnect_interval_ms - 50 + static_cast<int>(rng() % 100));
+      s.set(zmq::sockopt::reconnect_ivl_max, real.reconnect_interval_max_ms);
+      s.set(zmq::sockopt::heartbeat_ivl, real.heartbeat_interval_ms);
+      s.set(zmq::sockopt::heartbeat_timeout, real.heartbeat_timeout_ms);
+      s.set(zmq::sockopt::heartbeat_ttl, real.heartbeat_ttl_ms);
+      s.set(zmq::sockopt::maxmsgsize, real.max_frame_bytes);
       s.set(zmq::sockopt::linger, 0);
       if (!o_.server_key.empty()) {
         s.set(zmq::sockopt::curve_serverkey, o_.server_key);

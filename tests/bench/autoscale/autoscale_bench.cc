@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
     const std::vector<AgentRecord> agents = fleet(services, replicas, 0.6, now_ms);
     size_t records = 0;
     AutoscaleCoordinator coordinator(
-        policies(services), [&] { return agents; }, **store,
+        policies(services), [&](const std::set<std::string>&) { return agents; }, **store,
         [&](decisions::DecisionRecord) {
           ++records;
           return noa::Status::Ok();
@@ -163,7 +163,7 @@ int main(int argc, char** argv) {
       double cpu_now = 0.6;
       AutoscaleCoordinator coordinator(
           policies(1),
-          [&] {
+          [&](const std::set<std::string>&) {
             std::lock_guard<std::mutex> lock(mu);
             return fleet(1, replicas, cpu_now, noa::toUnixMillis(noa::systemClock().wallNow()));
           },

@@ -59,11 +59,13 @@ class PgFailoverTest : public ::testing::Test {
     for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(startAgent(i).ok()) << cluster_->logs();
     ASSERT_TRUE(waitUntil([&] { return primaryOf(*cluster_, "postgres") == "pg-1"; }, 30s))
         << failoverState(*cluster_, "postgres").dump(2) << cluster_->logs();
-    // Settled: both replicas stream from pg-1 and its agent holds the lease.
+    // Settled: both replicas stream from pg-1, its agent holds the lease and the controller
+    // knows all three members (streaming alone says nothing of the agents).
     ASSERT_TRUE(waitUntil([&] {
       const auto s = streamingFrom(0);
-      return s.count("pg-2") && s.count("pg-3") &&
-             failoverState(*cluster_, "postgres")["lease_valid"] == true;
+      const json state = failoverState(*cluster_, "postgres");
+      return s.count("pg-2") && s.count("pg-3") && state["lease_valid"] == true &&
+             state["members"].size() == 3;
     }, 60s));
   }
 

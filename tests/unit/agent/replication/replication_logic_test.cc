@@ -1,4 +1,6 @@
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "agent/commands/action_defaults.h"
 #include "agent/commands/action_registry.h"
@@ -9,6 +11,7 @@
 #include "agent/replication/redis_session.h"
 #include "agent/replication/replication_common.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/unit/agent/actions/temp_dir.h"
 
 namespace noa::agent::replication {
 namespace {
@@ -31,6 +34,36 @@ TEST(PostmasterOpts, ParsesTheCommandLinePostgresWrote) {
             StatusCode::kInvalidArgument);
   EXPECT_FALSE(parsePostmasterOpts("").ok());
   EXPECT_FALSE(parsePostmasterOpts("/a\n/b\n").ok());
+}
+
+TEST(PgControlPidFile, AZombiePostmastersPidFileIsRemovedALiveOnesKept) {
+  noa::testing::TempDir dir;
+  dir.write("PG_VERSION", "15\n");
+  PgControlOptions options;
+  options.data_dir = dir.path();
+  auto pg = PgControl::open(options);
+  ASSERT_OK(pg);
+  // A live pid (this test): kept, and running() says so.
+  dir.write("postmaster.pid", std::to_string(::getpid()) + "\n" + dir.path() + "\n");
+  pg->removeStalePidFile();
+  EXPECT_TRUE(dir.exists("postmaster.pid"));
+  EXPECT_TRUE(pg->running());
+  // A zombie (exited, not reaped yet), as a postmaster killed -9 stays where nobody reaps it.
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ASSERT_GT(child, 0);
+  siginfo_t info{};
+  ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(child), &info, WEXITED | WNOWAIT), 0);  // exited
+  dir.write("postmaster.pid", std::to_string(child) + "\n" + dir.path() + "\n1764000000\n5433\n" +
+                                  dir.path() + "\n127.0.0.1\n");
+  dir.write(".s.PGSQL.5433.lock", std::to_string(child) + "\n" + dir.path() + "\n");
+  dir.write(".s.PGSQL.5434.lock", std::to_string(child) + "\n");  // another port's: not ours
+  EXPECT_FALSE(pg->running());
+  pg->removeStalePidFile();
+  EXPECT_FALSE(dir.exists("postmaster.pid")) << "PostgreSQL would refuse to start over it";
+  EXPECT_FALSE(dir.exists(".s.PGSQL.5433.lock")) << "and over its socket's lock";
+  EXPECT_TRUE(dir.exists(".s.PGSQL.5434.lock"));
+  ::waitpid(child, nullptr, 0);
 }
 
 TEST(ControlData, ReadsStateTimelineAndCheckpoint) {

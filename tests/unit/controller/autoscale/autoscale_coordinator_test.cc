@@ -53,7 +53,12 @@ class AutoscaleCoordinatorTest : public ::testing::Test {
     AutoscalePolicies policies;
     policies.services = {policy_};
     auto c = std::make_unique<AutoscaleCoordinator>(
-        policies, [this] { return agents(); }, *store_,
+        policies,
+        [this](const std::set<std::string>& services) {
+          asked_for_.push_back(services);
+          return agents();
+        },
+        *store_,
         [this](decisions::DecisionRecord r) {
           records_.push_back(std::move(r));
           return Status::Ok();
@@ -66,6 +71,8 @@ class AutoscaleCoordinatorTest : public ::testing::Test {
     EXPECT_OK(c->start());
     return c;
   }
+
+  std::vector<std::set<std::string>> asked_for_;  // what each tick asked the registry for
 
   // target_.replicas agents of "web", each at `cpu_` of a 1-core limit.
   std::vector<AgentRecord> agents() const {
@@ -122,6 +129,18 @@ TEST_F(AutoscaleCoordinatorTest, ActsOnACrossingAtTheNextTickAndRecordsIt) {
   ASSERT_OK(d.status());
   EXPECT_EQ((*d)["desired_replicas"], 4);
   EXPECT_EQ((*d)["mode"], "auto");
+}
+
+TEST_F(AutoscaleCoordinatorTest, ATickCopiesOnlyTheRecordsOfServicesItEvaluates) {
+  auto c = make();
+  c->tick(clock_.now());
+  ASSERT_EQ(asked_for_.size(), 1u);
+  EXPECT_EQ(asked_for_[0], (std::set<std::string>{"web"})) << "not the whole fleet";
+  policy_.enabled = false;
+  asked_for_.clear();
+  auto disabled = make();
+  disabled->tick(clock_.now());
+  EXPECT_TRUE(asked_for_.empty()) << "nothing to evaluate, nothing copied";
 }
 
 TEST_F(AutoscaleCoordinatorTest, DryRunDecidesAndRecordsButDoesNotActuateOrRepeat) {

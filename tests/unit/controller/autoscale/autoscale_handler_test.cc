@@ -40,7 +40,8 @@ class AutoscaleHandlerTest : public ::testing::Test {
         "services:\n  mcp:\n    autoscale: {min_replicas: 2, max_replicas: 10}\n");
     ASSERT_OK(policies.status());
     coordinator_ = std::make_unique<autoscale::AutoscaleCoordinator>(
-        *policies, [] { return std::vector<AgentRecord>{}; }, *store_,
+        *policies, [](const std::set<std::string>&) { return std::vector<AgentRecord>{}; },
+        *store_,
         [](decisions::DecisionRecord) { return Status::Ok(); }, clock_);
     ASSERT_OK(coordinator_->start());
     state_.coordinator = coordinator_.get();

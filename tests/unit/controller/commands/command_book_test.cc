@@ -237,6 +237,31 @@ TEST_F(CommandBookTest, AReplayedResultIsNeverAppliedTwiceEvenAcrossARestart) {
   EXPECT_TRUE(claim().empty()) << "a finished command is never resent";
 }
 
+TEST_F(CommandBookTest, ResultsOfOneDrainAreStoredInOneSyncedCommitInOrder) {
+  const auto a = create("pg-1");
+  const auto b = create("pg-2");
+  claim("pg-1");
+  claim("pg-2");
+  const uint64_t commits = store_->stats().commits;
+  auto applied = book_->applyResults({{"pg-1", result(a.id, "succeeded")},
+                                      {"pg-2", result(b.id, "failed")},
+                                      {"pg-1", result(a.id, "failed")},  // replayed in the drain
+                                      {"pg-1", result("cmd-nope", "succeeded")},
+                                      {"pg-1", result(b.id, "succeeded")}});  // not pg-1's
+  ASSERT_OK(applied);
+  ASSERT_EQ(applied->size(), 5u);
+  EXPECT_EQ(store_->stats().commits, commits + 1) << "one synced commit for the drain";
+  EXPECT_EQ((*applied)[0].outcome, ApplyOutcome::kApplied);
+  EXPECT_EQ((*applied)[1].outcome, ApplyOutcome::kApplied);
+  EXPECT_EQ((*applied)[2].outcome, ApplyOutcome::kDuplicate) << "the first result wins";
+  EXPECT_EQ((*applied)[3].outcome, ApplyOutcome::kUnknownCommand);
+  EXPECT_EQ((*applied)[4].outcome, ApplyOutcome::kWrongAgent);
+  reopen();
+  EXPECT_EQ(state(a.id), CommandState::kSucceeded) << "stored";
+  EXPECT_EQ(state(b.id), CommandState::kFailed);
+  EXPECT_OK(book_->applyResults({}));
+}
+
 TEST_F(CommandBookTest, ProgressIsStoredAndMovesTheCommandToRunning) {
   const auto cmd = create();
   claim();

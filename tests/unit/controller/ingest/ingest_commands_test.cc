@@ -52,6 +52,7 @@ class IngestCommandsTest : public ::testing::Test {
     Store::Batch batch;
     std::vector<Reply> replies;
     core_->handle(peer, encodeFrom(peer, std::move(body)), 0, batch, replies);
+    core_->applyPendingResults(replies);
     core_->flushDirty(batch);
     EXPECT_OK(store_->commit(batch));
     core_->deliverCommands(replies);
@@ -149,6 +150,32 @@ TEST_F(IngestCommandsTest, ResultIsStoredThenAcknowledgedWithItsId) {
   EXPECT_EQ(std::get<protocol::Ack>(replies[0].body).error, "");
   EXPECT_EQ(*book_->get(c.id), before);
   EXPECT_EQ(metrics_.commandEventsForTest("result", "duplicate"), 1);
+}
+
+TEST_F(IngestCommandsTest, ResultsOfOneDrainShareOneSyncedCommitAndAreAckedAfterIt) {
+  hello("pg-1");
+  hello("pg-2");
+  const auto a = create("pg-1");
+  const auto b = create("pg-2");
+  ASSERT_EQ(commandsIn(deliver()).size(), 2u);
+  Store::Batch batch;
+  std::vector<Reply> replies;
+  core_->handle("pg-1", encodeFrom("pg-1", result(a.id)), 0, batch, replies);
+  core_->handle("pg-2", encodeFrom("pg-2", result(b.id)), 0, batch, replies);
+  EXPECT_TRUE(replies.empty()) << "no ack before the results are stored";
+  EXPECT_NE(book_->get(a.id)->state, commands::CommandState::kSucceeded);
+  const uint64_t commits = store_->stats().commits;
+  core_->applyPendingResults(replies);
+  EXPECT_EQ(store_->stats().commits, commits + 1);
+  const auto acks = decodeAll(replies);
+  ASSERT_EQ(acks.size(), 2u);
+  EXPECT_EQ(std::get<protocol::Ack>(acks[0].body).command_id, a.id);
+  EXPECT_EQ(std::get<protocol::Ack>(acks[1].body).command_id, b.id);
+  EXPECT_EQ(std::get<protocol::Ack>(acks[1].body).error, "");
+  EXPECT_EQ(book_->get(b.id)->state, commands::CommandState::kSucceeded);
+  replies.clear();
+  core_->applyPendingResults(replies);
+  EXPECT_TRUE(replies.empty()) << "each result is answered once";
 }
 
 TEST_F(IngestCommandsTest, UnknownAndForeignResultsAreRejectedSoTheAgentDropsThem) {

@@ -149,6 +149,29 @@ TEST_F(IngestKeysTest, APendingKeyCannotRegisterOrSendAndIsToldHowToEnroll) {
   EXPECT_EQ(replies[0].second.type(), protocol::MessageType::kWelcome);
 }
 
+TEST_F(IngestKeysTest, ARefusedAgentIsAskedToSayHelloAsSoonAsItsKeyIsAccepted) {
+  const std::string key = enroll("");
+  const std::string other = enroll("");
+  ASSERT_EQ(send("redis-9", key, hello("redis-9")).size(), 1u);  // bye: awaits enrollment
+  ASSERT_EQ(send("redis-8", other, hello("redis-8")).size(), 1u);
+  std::vector<Reply> replies;
+  core_->nudgeEnrolled(replies);
+  EXPECT_TRUE(replies.empty()) << "still pending";
+  ASSERT_TRUE(keys_->accept(key, "", "op").ok());
+  ASSERT_TRUE(keys_->reject(other, "op").ok());
+  core_->nudgeEnrolled(replies);
+  auto nudges = decoded(replies);
+  ASSERT_EQ(nudges.size(), 1u) << "only the accepted one; the rejected one is forgotten";
+  EXPECT_EQ(nudges[0].first, "redis-9");
+  EXPECT_EQ(std::get<protocol::Ack>(nudges[0].second.body).error, "hello_required");
+  replies.clear();
+  core_->nudgeEnrolled(replies);
+  EXPECT_TRUE(replies.empty()) << "once";
+  auto welcome = send("redis-9", key, hello("redis-9"));
+  ASSERT_EQ(welcome.size(), 1u);
+  EXPECT_EQ(welcome[0].second.type(), protocol::MessageType::kWelcome);
+}
+
 TEST_F(IngestKeysTest, AutoAcceptLetsTheFirstHelloThrough) {
   KeyRegistryOptions options;
   options.auto_accept = true;
