@@ -23,8 +23,9 @@ PACKAGES=(
   postgresql redis-server prometheus
   # tools the tests use
   python3 python3-msgpack python3-jsonschema python3-yaml curl procps iproute2 util-linux openssl
-  # fault trials (tests/faults): an agent's wall clock moved with LD_PRELOAD
-  faketime
+  # fault trials (tests/faults): an agent's wall clock moved with LD_PRELOAD; the store's
+  # ext4 on a loop device, frozen (mkfs.ext4; losetup and fsfreeze are util-linux)
+  faketime e2fsprogs
   # offline validation of deploy/ (tests/deploy): compose files, Kubernetes objects, scripts
   docker-compose python3-kubernetes shellcheck
 )

@@ -38,7 +38,8 @@ ControllerMetrics::ControllerMetrics(prometheus::Registry& registry)
       store_degraded_(prometheus::BuildGauge()
                           .Name("noa_store_degraded")
                           .Help("1 while the store refuses writes, by reason (no_space, "
-                                "corruption, io_error); reports are not acknowledged then")
+                                "corruption, io_error), or a write has waited over 2 s (slow); "
+                                "reports are not acknowledged then")
                           .Register(registry)),
       history_prunes_(prometheus::BuildCounter()
                           .Name("noa_store_history_prunes_total")
@@ -58,7 +59,7 @@ ControllerMetrics::ControllerMetrics(prometheus::Registry& registry)
                              .Help("Commands that reached a terminal state, by state")
                              .Register(registry)) {
   // Pre-create the label sets people alert on, so they read 0 instead of being absent.
-  for (const char* reason : {"no_space", "corruption", "io_error"}) {
+  for (const char* reason : {"no_space", "corruption", "io_error", "slow"}) {
     store_degraded_.Add({{"reason", reason}});
   }
   for (const char* state : {"alive", "suspect", "lost"}) {
@@ -117,8 +118,9 @@ void ControllerMetrics::setStoreStatus(const Status& status) {
   std::string_view why;
   if (status.code() == StatusCode::kResourceExhausted) why = "no_space";
   else if (status.code() == StatusCode::kCorruption) why = "corruption";
+  else if (status.code() == StatusCode::kDeadlineExceeded) why = "slow";
   else if (!status.ok()) why = "io_error";
-  for (const char* reason : {"no_space", "corruption", "io_error"}) {
+  for (const char* reason : {"no_space", "corruption", "io_error", "slow"}) {
     store_degraded_.Add({{"reason", reason}}).Set(why == reason ? 1 : 0);
   }
 }

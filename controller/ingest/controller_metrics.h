@@ -28,7 +28,8 @@ class ControllerMetrics {
   void setAgents(size_t alive, size_t suspect, size_t lost);
   void observeCommit(double seconds, bool ok);
   // noa_store_degraded{reason}: 1 for the reason the store refuses writes ("no_space",
-  // "corruption", "io_error"), all 0 while it is writable. `status` is the last commit's.
+  // "corruption", "io_error") or "slow" (a write waiting over 2 s), all 0 while it is writable.
+  // `status` is the last commit's, or Store::health() at a scrape.
   void setStoreStatus(const Status& status);
   void countHistoryPruned();
   // Command channel: agent events (kind progress|result) by outcome (applied, duplicate,

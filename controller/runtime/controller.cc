@@ -155,6 +155,7 @@ int runController(const ControllerConfig& config) {
   state.attachFailover(&failover_coordinator);
   state.attachDecisions(decision_log->get());
   state.attachAutoscale(&autoscale_coordinator);
+  state.attachStoreGauge(&metrics);
 
   ApiOptions api_options;
   api_options.host = config.api_host;

@@ -15,6 +15,7 @@ ControllerInfo ControllerState::info() const {
 std::string ControllerState::metricsText() const {
   std::lock_guard<std::mutex> lock(scrape_mu_);
   service_metrics_.update(summarizeServices(registry_.snapshot()));
+  if (store_gauge_ != nullptr) store_gauge_->setStoreStatus(store_.health());
   if (backup_metrics_ && backups_ != nullptr) backup_metrics_->refresh(*backups_);
   return prometheus::TextSerializer().Serialize(metrics_.Collect());
 }

@@ -65,6 +65,9 @@ class ControllerState final : public StateView {
   void attachFailover(failover::FailoverCoordinator* failover) { failover_ = failover; }
   void attachDecisions(decisions::DecisionLog* decisions) { decisions_ = decisions; }
   void attachAutoscale(autoscale::AutoscaleCoordinator* autoscale) { autoscale_ = autoscale; }
+  // Each scrape sets noa_store_degraded from Store::health(), not only the ingest loop after a
+  // commit: a write stuck on a frozen disk blocks that loop, so only the scrape can say "slow".
+  void attachStoreGauge(ControllerMetrics* metrics) { store_gauge_ = metrics; }
 
  private:
   const ControllerInfo info_;
@@ -74,6 +77,7 @@ class ControllerState final : public StateView {
   mutable std::mutex scrape_mu_;
   mutable ServiceMetrics service_metrics_;  // GUARDED_BY(scrape_mu_)
   mutable std::optional<backups::BackupMetrics> backup_metrics_;  // GUARDED_BY(scrape_mu_)
+  ControllerMetrics* store_gauge_ = nullptr;
   const AuditLog* audit_ = nullptr;
   KeyRegistry* keys_ = nullptr;
   commands::CommandBook* commands_ = nullptr;

@@ -92,7 +92,17 @@ Status RocksStore::write(rocksdb::WriteBatch& batch, bool sync, std::string_view
   }
   rocksdb::WriteOptions options;
   options.sync = sync;
+  const int64_t started = std::chrono::steady_clock::now().time_since_epoch().count();
+  std::multiset<int64_t>::iterator mark;
+  {
+    std::lock_guard lock(in_flight_mu_);
+    mark = in_flight_.insert(started);
+  }
   rocksdb::Status s = db_->db->Write(options, &batch);
+  {
+    std::lock_guard lock(in_flight_mu_);
+    in_flight_.erase(mark);
+  }
   if (s.ok()) return Status::Ok();
   Status error = rocks::runtimeError(s, path_, what);
   std::lock_guard lock(mu_);
@@ -267,8 +277,25 @@ Result<std::vector<std::pair<std::string, std::string>>> RocksStore::scan(Family
 }
 
 Status RocksStore::health() const {
-  std::lock_guard lock(mu_);
-  return sticky_error_.ok() ? space_error_ : sticky_error_;
+  {
+    std::lock_guard lock(mu_);
+    if (!sticky_error_.ok()) return sticky_error_;
+    if (!space_error_.ok()) return space_error_;
+  }
+  int64_t oldest = 0;
+  {
+    std::lock_guard lock(in_flight_mu_);
+    if (in_flight_.empty()) return Status::Ok();
+    oldest = *in_flight_.begin();
+  }
+  const auto waiting = std::chrono::steady_clock::now() -
+                       std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(oldest));
+  if (waiting < kSlowWriteAfter) return Status::Ok();
+  return Status::DeadlineExceeded(
+      "store write waiting for " +
+      std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(waiting).count()) +
+      " ms: the disk under " + path_ +
+      " is slow or frozen; reports are not acknowledged until it completes");
 }
 
 StoreStats RocksStore::stats() const {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "controller/store/rocks_util.h"
@@ -18,6 +19,8 @@ namespace noa::controller {
 
 class RocksStore final : public Store {
  public:
+  static constexpr std::chrono::seconds kSlowWriteAfter{2};
+
   // REQUIRES: every family of schema::kFamilies is open in `db`.
   RocksStore(std::string path, std::unique_ptr<rocks::OpenDb> db);
   // Flushes every family before closing: restarts skip the WAL replay, and RepairDB (which
@@ -66,6 +69,12 @@ class RocksStore final : public Store {
   std::chrono::steady_clock::time_point last_resume_{};  // guarded by mu_
   std::chrono::steady_clock::time_point last_space_check_{};  // guarded by mu_
   Status space_error_;  // guarded by mu_; reported by health() while set
+
+  // Start times (steady clock, ns) of the writes now inside RocksDB: health() reports a write
+  // stuck longer than kSlowWriteAfter (a slow or frozen disk: the ingest thread is blocked in it
+  // and cannot say so itself).
+  mutable std::mutex in_flight_mu_;
+  std::multiset<int64_t> in_flight_;  // guarded by in_flight_mu_
 
   std::atomic<uint64_t> commits_{0};
   std::atomic<uint64_t> failed_commits_{0};

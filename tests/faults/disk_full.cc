@@ -18,8 +18,7 @@
 #include <map>
 #include <thread>
 
-#include "tests/faults/store_check.h"
-#include "tests/faults/trial.h"
+#include "tests/faults/store_trial.h"
 
 namespace noa::testing::faults {
 namespace {
@@ -27,10 +26,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using nlohmann::json;
-
-constexpr int kAgents = 3;
-const std::vector<std::string> kControllerArgs = {"--lost-after", "50"};
-std::string agentId(int i) { return "disk-" + std::to_string(i + 1); }
 
 // A tmpfs mounted on `path` for the scope's life (unmounted, lazily if busy, at the end).
 class TmpfsMount {
@@ -66,31 +61,6 @@ Result<size_t> fill(const std::string& path) {
   return total;
 }
 
-std::map<std::string, uint64_t> lastSeq(NoaCluster& cluster) {
-  std::map<std::string, uint64_t> out;
-  for (const auto& [id, a] : cluster.agents()) out[id] = a.value("last_seq", 0);
-  return out;
-}
-
-std::string metric(NoaCluster& cluster, const std::string& series) {
-  auto res = httpGet(cluster.apiPort(), "/metrics", cluster.credentials().token("viewer"));
-  if (!res.ok()) return "";
-  const size_t at = res->body.find(series + " ");
-  if (at == std::string::npos) return "";
-  const size_t end = res->body.find('\n', at);
-  return res->body.substr(at + series.size() + 1, end - at - series.size() - 1);
-}
-
-std::string pingSucceeds(NoaCluster& cluster, std::vector<std::string>& acknowledged) {
-  auto id = createCommand(cluster, {{"action", "ping"}, {"agent_id", agentId(0)}});
-  if (!id.ok()) return "ping refused: " + id.status().toString();
-  acknowledged.push_back(*id);
-  if (!waitUntil([&] { return commandState(cluster, *id) == "succeeded"; }, 15s)) {
-    return "ping " + *id + " not succeeded: " + commandState(cluster, *id);
-  }
-  return "";
-}
-
 }  // namespace
 
 TrialTally diskFullTrials(const TrialOptions& options) {
@@ -100,48 +70,38 @@ TrialTally diskFullTrials(const TrialOptions& options) {
   TempDir dir;
   const std::string data = dir.path() + "/data";
   // The MANIFEST preallocates 4 MB; what is left is smaller than the WAL's preallocation block
-  // (1.1 x the 4 MB write buffer, controller/store/rocks_util.cc), so that fallocate fails (and
-  // is ignored) and a full disk is seen by the next WAL append rather than megabytes later.
+  // (1.1 x the largest write buffer, 32 MB, controller/store/rocks_util.cc), so that fallocate
+  // fails (and is ignored) and a full disk is seen by the next WAL append, not megabytes later.
   auto mounted = TmpfsMount::mount(data, "8m");
   if (!mounted.ok()) {
     tally.fail(mounted.status().toString());
     return tally;
   }
-  auto created = NoaCluster::create(dir.path(), options.binaries, "200ms", "info");
-  if (!created.ok() || !(*created)->startController(kControllerArgs).ok()) {
-    tally.fail("controller did not start");
+  auto started = StoreTrialRig::start(dir.path(), options);
+  if (!started.ok()) {
+    tally.fail(started.status().toString());
     return tally;
   }
-  NoaCluster& cluster = **created;
-  std::vector<std::string> ids;
-  for (int i = 0; i < kAgents; ++i) {
-    ids.push_back(agentId(i));
-    if (!cluster.startAgent(agentId(i), {"--service", "disk"}).ok() || !cluster.waitAlive(agentId(i))) {
-      tally.fail("agent did not come up" + cluster.logs());
-      return tally;
-    }
-  }
-  std::vector<std::string> acknowledged;
+  StoreTrialRig& rig = **started;
+  NoaCluster& cluster = rig.cluster();
   const std::string filler = data + "/filler";
   for (int t = 0; t < options.trials; ++t) {
-    std::string why = pingSucceeds(cluster, acknowledged);
-    const auto before = lastSeq(cluster);
+    std::string why = rig.pingSucceeds();
+    const auto before = rig.lastSeq();
     auto filled = fill(filler);
     if (why.empty() && !filled.ok()) why = filled.status().toString();
     // Degraded, saying why, in health, metric and log.
     std::string health_body;
     const bool degraded = waitUntil([&] {
-      auto h = httpGet(cluster.apiPort(), "/v1/health");
-      if (!h.ok() || h->status != 503) return false;
-      health_body = h->body;
-      return true;
+      auto [status, body] = rig.health();
+      health_body = body;
+      return status == 503;
     }, 15s);
     if (why.empty() && !degraded) why = "health never 503 with the store full";
-    if (why.empty() && health_body.find("No space") == std::string::npos &&
-        health_body.find("space") == std::string::npos) {
+    if (why.empty() && health_body.find("space") == std::string::npos) {
       why = "health does not say the disk is full: " + health_body.substr(0, 300);
     }
-    if (why.empty() && metric(cluster, "noa_store_degraded{reason=\"no_space\"}") != "1") {
+    if (why.empty() && rig.metric("noa_store_degraded{reason=\"no_space\"}") != "1") {
       why = "noa_store_degraded{reason=\"no_space\"} is not 1";
     }
     if (why.empty() && countLogLines(dir.path(), "controller-", "store write failed") == 0) {
@@ -149,9 +109,9 @@ TrialTally diskFullTrials(const TrialOptions& options) {
     }
     // A command now is refused, clearly, and so never acknowledged.
     if (why.empty()) {
-      auto res = cluster.post("/v1/commands", {{"action", "ping"}, {"agent_id", agentId(0)}});
+      auto res = cluster.post("/v1/commands", {{"action", "ping"}, {"agent_id", "store-1"}});
       if (res.ok() && res->status == 201) {
-        acknowledged.push_back(json::parse(res->body).value("id", ""));
+        rig.acknowledged().push_back(json::parse(res->body).value("id", ""));
         tally.notes.push_back("trial " + std::to_string(t + 1) + ": a command was accepted on a full disk");
       } else if (!res.ok() || res->status < 500 || res->body.find("space") == std::string::npos) {
         why = "a command on a full disk got " + (res.ok() ? std::to_string(res->status) + " " + res->body.substr(0, 200) : res.status().toString());
@@ -163,46 +123,18 @@ TrialTally diskFullTrials(const TrialOptions& options) {
     const auto freed = std::chrono::steady_clock::now();
     const int64_t freed_ms = wallMs();
     const bool resumed = waitUntil([&] {
-      auto h = httpGet(cluster.apiPort(), "/v1/health");
-      if (!h.ok() || h->status != 200) return false;
+      if (rig.health().first != 200) return false;
       for (const auto& [id, a] : cluster.agents()) {
         if (rfc3339Ms(a["last_seen"]) < freed_ms + 300) return false;
       }
-      return metric(cluster, "noa_store_degraded{reason=\"no_space\"}") == "0";
+      return rig.metric("noa_store_degraded{reason=\"no_space\"}") == "0";
     }, 15s, 20ms);
     const int64_t recovery = sinceMs(freed);
     if (why.empty() && !resumed) why = "ingest did not resume within 15 s of freeing space";
-    if (why.empty()) why = pingSucceeds(cluster, acknowledged);
+    if (why.empty()) why = rig.pingSucceeds();
     // Crash now: what was acknowledged must be on disk.
-    cluster.killController();
-    if (why.empty()) {
-      auto facts = checkStore(data, ids, acknowledged);
-      if (!facts.ok()) {
-        why = "store after kill -9: " + facts.status().toString();
-      } else {
-        for (const auto& [id, seq] : facts->last_seq) {
-          if (before.count(id) && seq < before.at(id)) {
-            why = id + " stored last_seq " + std::to_string(seq) + " < acknowledged " +
-                  std::to_string(before.at(id));
-          }
-        }
-      }
-    }
-    const int64_t restart_ms = wallMs();
-    if (!cluster.startController(kControllerArgs).ok() && why.empty()) why = "restart failed";
-    if (why.empty() && !waitUntil([&] {
-          for (const auto& [id, a] : cluster.agents()) {
-            if (rfc3339Ms(a["session_started_at"]) < restart_ms || a.value("last_seq", 0) < 1) return false;
-          }
-          return cluster.agents().size() == kAgents;
-        }, 15s)) {
-      why = "agents not reporting after the restart";
-    }
-    for (const auto& id : acknowledged) {
-      if (why.empty() && !waitUntil([&] { return commandState(cluster, id) == "succeeded"; }, 15s)) {
-        why = "acknowledged " + id + " is " + commandState(cluster, id);
-      }
-    }
+    const std::string after_crash = rig.crashCheckAndRestart(before);
+    if (why.empty()) why = after_crash;
     if (options.verbose) {
       std::cerr << "disk-full trial " << t + 1 << ": filled " << (filled.ok() ? *filled >> 20 : 0)
                 << " MB, resumed " << recovery << " ms after freeing" << (why.empty() ? "" : ": " + why) << "\n";
@@ -211,22 +143,11 @@ TrialTally diskFullTrials(const TrialOptions& options) {
       tally.pass(recovery);
     } else {
       tally.fail(why);
-      if (options.verbose) {
-        // What the store said, from every controller log (the tails are all refusals).
-        for (const auto& e : fs::directory_iterator(dir.path())) {
-          if (e.path().filename().string().rfind("controller-", 0) != 0) continue;
-          std::ifstream in(e.path());
-          for (std::string line; std::getline(in, line);) {
-            if (line.find("store") != std::string::npos && line.find("refused") == std::string::npos) {
-              std::cerr << line.substr(0, 400) << "\n";
-            }
-          }
-        }
-      }
+      if (options.verbose) printStoreLines(dir.path());
     }
   }
   // Processes before the mount goes.
-  created->reset();
+  rig.stop();
   return tally;
 }
 

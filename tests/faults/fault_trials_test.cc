@@ -35,12 +35,14 @@ TEST(FaultTrials, NetworkPartitionOfTheRedisPrimary) {
   expectAllPassed(partitionTrials(small(2)));
 }
 
-// Not in CI yet: the full-count runner passed 3 of 5 disk-full trials (health not degraded once,
-// ingest not resumed within 15 s once; tests/faults/README.md). Run it with
-// `noa_fault_trials --kind disk-full` or --gtest_also_run_disabled_tests.
-TEST(FaultTrials, DISABLED_FullStoreDiskDegradesAndRecovers) {
+TEST(FaultTrials, FullStoreDiskDegradesAndRecovers) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root (mount -t tmpfs)";
   expectAllPassed(diskFullTrials(small(2)));
+}
+
+TEST(FaultTrials, FrozenStoreDiskDegradesAndRecovers) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (losetup, mount, fsfreeze)";
+  expectAllPassed(slowDiskTrials(small(1)));
 }
 
 TEST(FaultTrials, AgentWallClockJumpsKeepTheLease) { expectAllPassed(clockJumpTrials(small(1))); }

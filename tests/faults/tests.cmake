@@ -11,7 +11,9 @@ if(TARGET noa-controller AND TARGET noa-agent AND TARGET noactl)
     ${CMAKE_CURRENT_LIST_DIR}/controller_kill.cc
     ${CMAKE_CURRENT_LIST_DIR}/agent_kill.cc
     ${CMAKE_CURRENT_LIST_DIR}/partition.cc
+    ${CMAKE_CURRENT_LIST_DIR}/store_trial.cc
     ${CMAKE_CURRENT_LIST_DIR}/disk_full.cc
+    ${CMAKE_CURRENT_LIST_DIR}/slow_disk.cc
     ${CMAKE_CURRENT_LIST_DIR}/clock_jump.cc)
   target_link_libraries(noa_fault_lib PUBLIC noa_test_harness noa_test_servers noa_store PkgConfig::HIREDIS)
   target_include_directories(noa_fault_lib PUBLIC ${PROJECT_SOURCE_DIR})

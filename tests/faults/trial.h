@@ -34,6 +34,7 @@ struct TrialTally {
   int passed = 0;
   // Per kind: controller-kill = restart -> every agent reporting again; agent-kill = restart
   // -> command terminal; partition = cut -> promote; disk-full = space back -> ingest resumes;
+  // slow-disk = thaw -> ingest resumes;
   // clock-jump = longest lease gap seen.
   int64_t worst_recovery_ms = 0;
   std::string recovery_what;
@@ -64,6 +65,7 @@ TrialTally controllerKillTrials(const TrialOptions& options);
 TrialTally agentKillTrials(const TrialOptions& options);
 TrialTally partitionTrials(const TrialOptions& options);
 TrialTally diskFullTrials(const TrialOptions& options);
+TrialTally slowDiskTrials(const TrialOptions& options);
 TrialTally clockJumpTrials(const TrialOptions& options);
 
 // ---- helpers (trial_util.cc)

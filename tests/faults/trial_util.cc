@@ -35,6 +35,10 @@ const std::vector<KindInfo>& allKinds() {
       {"disk-full", diskFullTrials,
        "fill the controller's store (a small tmpfs); degraded health + metric, nothing "
        "acknowledged lost, ingest resumes when space returns"},
+      {"slow-disk", slowDiskTrials,
+       "freeze the controller's store file system (ext4 on a loop device, fsfreeze) for 4 s; "
+       "degraded health + metric while a write waits, ingest resumes at the thaw, nothing "
+       "acknowledged lost"},
       {"clock-jump", clockJumpTrials,
        "move the primary agent's wall clock (libfaketime) by hours both ways; the lease holds, "
        "no fence, no failover"},
