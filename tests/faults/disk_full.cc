@@ -120,18 +120,10 @@ TrialTally diskFullTrials(const TrialOptions& options) {
     std::this_thread::sleep_for(1s);  // ingest keeps failing meanwhile
     std::error_code ec;
     fs::remove(filler, ec);
-    const auto freed = std::chrono::steady_clock::now();
-    const int64_t freed_ms = wallMs();
-    const bool resumed = waitUntil([&] {
-      if (rig.health().first != 200) return false;
-      for (const auto& [id, a] : cluster.agents()) {
-        if (rfc3339Ms(a["last_seen"]) < freed_ms + 300) return false;
-      }
-      return rig.metric("noa_store_degraded{reason=\"no_space\"}") == "0";
-    }, 15s, 20ms);
-    const int64_t recovery = sinceMs(freed);
-    if (why.empty() && !resumed) why = "ingest did not resume within 15 s of freeing space";
-    if (why.empty()) why = rig.pingSucceeds();
+    int64_t recovery = 0;
+    const std::string resumed =
+        rig.waitResumed(wallMs(), "noa_store_degraded{reason=\"no_space\"}", 15s, &recovery);
+    if (why.empty()) why = resumed.empty() ? rig.pingSucceeds() : resumed + " of freeing space";
     // Crash now: what was acknowledged must be on disk.
     const std::string after_crash = rig.crashCheckAndRestart(before);
     if (why.empty()) why = after_crash;
@@ -139,12 +131,7 @@ TrialTally diskFullTrials(const TrialOptions& options) {
       std::cerr << "disk-full trial " << t + 1 << ": filled " << (filled.ok() ? *filled >> 20 : 0)
                 << " MB, resumed " << recovery << " ms after freeing" << (why.empty() ? "" : ": " + why) << "\n";
     }
-    if (why.empty()) {
-      tally.pass(recovery);
-    } else {
-      tally.fail(why);
-      if (options.verbose) printStoreLines(dir.path());
-    }
+    rig.record(tally, why, recovery, options.verbose);
   }
   // Processes before the mount goes.
   rig.stop();

@@ -100,30 +100,17 @@ TrialTally slowDiskTrials(const TrialOptions& options) {
     }
     std::this_thread::sleep_until(frozen_at + 4s);
     if (Status thawed = (*disk)->thaw(); why.empty() && !thawed.ok()) why = thawed.toString();
-    const auto thawed_at = std::chrono::steady_clock::now();
-    const int64_t thawed_ms = wallMs();
-    const bool resumed = waitUntil([&] {
-      if (rig.health().first != 200) return false;
-      for (const auto& [id, a] : rig.cluster().agents()) {
-        if (rfc3339Ms(a["last_seen"]) < thawed_ms + 300) return false;
-      }
-      return rig.metric("noa_store_degraded{reason=\"slow\"}") == "0";
-    }, 10s, 20ms);
-    const int64_t recovery = sinceMs(thawed_at);
-    if (why.empty() && !resumed) why = "ingest did not resume within 10 s of the thaw";
-    if (why.empty()) why = rig.pingSucceeds();
+    int64_t recovery = 0;
+    const std::string resumed =
+        rig.waitResumed(wallMs(), "noa_store_degraded{reason=\"slow\"}", 10s, &recovery);
+    if (why.empty()) why = resumed.empty() ? rig.pingSucceeds() : resumed + " of the thaw";
     const std::string after_crash = rig.crashCheckAndRestart(before);
     if (why.empty()) why = after_crash;
     if (options.verbose) {
       std::cerr << "slow-disk trial " << t + 1 << ": resumed " << recovery << " ms after the thaw"
                 << (why.empty() ? "" : ": " + why) << "\n";
     }
-    if (why.empty()) {
-      tally.pass(recovery);
-    } else {
-      tally.fail(why);
-      if (options.verbose) printStoreLines(dir.path());
-    }
+    rig.record(tally, why, recovery, options.verbose);
   }
   rig.stop();  // processes before the file system goes
   return tally;

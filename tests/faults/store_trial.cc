@@ -77,6 +77,31 @@ std::pair<int, std::string> StoreTrialRig::health() {
   return {h->status, h->body};
 }
 
+std::string StoreTrialRig::waitResumed(int64_t since_wall_ms, const std::string& metric_series,
+                                       std::chrono::milliseconds timeout, int64_t* took_ms) {
+  const auto start = std::chrono::steady_clock::now();
+  const bool resumed = waitUntil([&] {
+    if (health().first != 200) return false;
+    for (const auto& [id, a] : cluster_->agents()) {
+      if (rfc3339Ms(a["last_seen"]) < since_wall_ms + 300) return false;
+    }
+    return metric(metric_series) == "0";
+  }, timeout, 20ms);
+  *took_ms = sinceMs(start);
+  if (resumed) return "";
+  return "ingest did not resume within " + std::to_string(timeout.count()) + " ms";
+}
+
+void StoreTrialRig::record(TrialTally& tally, const std::string& why, int64_t recovery_ms,
+                           bool verbose) const {
+  if (why.empty()) {
+    tally.pass(recovery_ms);
+    return;
+  }
+  tally.fail(why);
+  if (verbose) printStoreLines(dir_);
+}
+
 std::string StoreTrialRig::crashCheckAndRestart(const std::map<std::string, uint64_t>& before) {
   cluster_->killController();
   auto facts = checkStore(dataDir(), ids_, acknowledged_);

@@ -38,6 +38,14 @@ class StoreTrialRig {
   std::string metric(const std::string& series);
   // GET /v1/health's status and body (0 when unreachable).
   std::pair<int, std::string> health();
+  // Waits up to `timeout` for health 200, a report of every agent seen after `since_wall_ms` +
+  // 300 ms, and `metric_series` back to 0. Returns why not ("" when resumed) and sets
+  // `*took_ms` to the time waited.
+  std::string waitResumed(int64_t since_wall_ms, const std::string& metric_series,
+                          std::chrono::milliseconds timeout, int64_t* took_ms);
+  // After the checks: pass with `recovery_ms`, or fail (printing the store's log lines when
+  // verbose).
+  void record(TrialTally& tally, const std::string& why, int64_t recovery_ms, bool verbose) const;
   // kill -9 the controller, check the store against `before` (last_seq) and acknowledged(),
   // start it again and wait for every agent and acknowledged command; "" when all holds.
   std::string crashCheckAndRestart(const std::map<std::string, uint64_t>& before);
