@@ -291,6 +291,7 @@ void IngestCore::onReport(const std::string& peer, protocol::Envelope& env,
   bool stale = false;
   uint64_t stored_seq = 0;
   int64_t seen_ms = 0;
+  bool came_back = false;
   std::string service;
   // In place: the record (and its previous report) is not copied, the new report is moved in.
   const bool known =
@@ -305,6 +306,7 @@ void IngestCore::onReport(const std::string& peer, protocol::Envelope& env,
         record.has_report = true;
         record.last_seq = seq;
         record.last_report_ts_ms = env.ts_ms;
+        came_back = record.liveness != Liveness::kAlive;
         markSeen(record);
         seen_ms = record.last_seen_ms;
         service = record.hello.service;
@@ -326,7 +328,11 @@ void IngestCore::onReport(const std::string& peer, protocol::Envelope& env,
   // History is keyed by the controller's clock so retention and queries do not depend on
   // every agent's clock being right; the agent's own ts stays inside the stored envelope.
   batch.appendHistory(peer, seen_ms, seq, payload);
-  dirty_.insert(peer);
+  if (came_back || options_.record_checkpoint_every.count() <= 0) {
+    dirty_.insert(peer);
+  } else if (report_only_.insert(peer).second) {
+    report_only_queue_.emplace_back(clock_.now(), peer);
+  }
   protocol::Ack ack{env.id, seq, "", ""};
   if (leases_ != nullptr) {
     // Counted from this receipt, which is later than the agent's send: its lease ends first.
@@ -349,7 +355,15 @@ void IngestCore::onBye(const std::string& peer, const protocol::Envelope& env) {
   log::info("agent said bye", {{"agent", peer}, {"reason", bye.reason}});
 }
 
-void IngestCore::flushDirty(Store::Batch& batch) {
+void IngestCore::flushDirty(Store::Batch& batch, bool everything) {
+  const MonoTime now = clock_.now();
+  while (!report_only_queue_.empty() &&
+         (everything || now - report_only_queue_.front().first >= options_.record_checkpoint_every)) {
+    std::string id = std::move(report_only_queue_.front().second);
+    report_only_queue_.pop_front();
+    report_only_.erase(id);
+    dirty_.insert(std::move(id));
+  }
   for (const auto& id : dirty_) {
     registry_.read(id, [&](const AgentRecord& record) { batch.putAgent(record); });
   }

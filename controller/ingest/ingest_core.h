@@ -37,10 +37,12 @@
 // ack{error: "rejected"} so the agent drops it; a store failure with "store_unavailable", so the
 // agent keeps it spooled and offers it again.
 
+#include <deque>
 #include <map>
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/clock.h"
@@ -58,6 +60,12 @@ struct IngestOptions {
   std::string controller_id = "noa-controller";
   LivenessPolicy liveness;
   protocol::DecodeLimits limits;
+  // How long a report may live only in history before the agent's record catches up. Every
+  // report is in history the moment it is acknowledged, and a restart takes each agent's newest
+  // report from there (refreshFromHistory), so the record need not be rewritten per report: at
+  // 20,000 agents that write was a third of the store traffic. Hellos and liveness changes are
+  // written at once. 0 = the record is written with every report.
+  std::chrono::milliseconds record_checkpoint_every{0};
 };
 
 struct Reply {
@@ -90,9 +98,10 @@ class IngestCore {
   // Cheap when nothing changed (one atomic load).
   void applyKeyChanges(std::vector<Reply>& replies);
 
-  // Stages the latest record of every agent touched since the last flush (at most one write
-  // per agent per batch).
-  void flushDirty(Store::Batch& batch);
+  // Stages the latest record of every agent whose hello or liveness changed since the last
+  // flush, and of every agent whose reports are older than record_checkpoint_every (at most one
+  // write per agent per batch). `everything` also stages the ones not due yet (shutdown).
+  void flushDirty(Store::Batch& batch, bool everything = false);
 
   // Degrades liveness of silent agents; stages the changed records and logs each transition.
   void sweepLiveness(Store::Batch& batch);
@@ -163,6 +172,9 @@ class IngestCore {
   const IngestOptions options_;
   std::set<std::string> sessions_;  // agents that said hello to this controller process
   std::set<std::string> dirty_;
+  // Agents whose newest report is only in history, oldest first (one entry per agent).
+  std::deque<std::pair<MonoTime, std::string>> report_only_queue_;
+  std::unordered_set<std::string> report_only_;
   uint64_t next_message_id_ = 1;
 
   KeyRegistry* const keys_;

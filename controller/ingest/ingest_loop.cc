@@ -52,6 +52,12 @@ Status IngestLoop::pollOnce(std::chrono::milliseconds wait) {
   return Status::Ok();
 }
 
+Status IngestLoop::flushRecords() {
+  Store::Batch batch;
+  core_.flushDirty(batch, true);
+  return store_.commit(batch);
+}
+
 void IngestLoop::nudgeAfterRestart() {
   if (options_.restart_nudge_window.count() <= 0 || nudge_window_logged_) return;
   const MonoTime now = clock_.now();

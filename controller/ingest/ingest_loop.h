@@ -39,6 +39,9 @@ class IngestLoop {
   // commits, then sends the replies and every command that is due. Returns the socket's error, if any;
   // store failures are logged and surfaced through Store::health(), not returned.
   Status pollOnce(std::chrono::milliseconds wait);
+  // Writes every agent record not yet checkpointed (IngestOptions::record_checkpoint_every), so
+  // a clean stop leaves no record behind its history. Call once after the last pollOnce().
+  Status flushRecords();
 
  private:
   void commit(Store::Batch& batch, std::vector<Reply>& replies);

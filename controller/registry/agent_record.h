@@ -38,6 +38,7 @@ struct HistoryEntry {
   // Controller receive time (the history key); the agent's own ts is inside the stored envelope.
   int64_t ts_ms = 0;
   uint64_t seq = 0;
+  int64_t agent_ts_ms = 0;  // the envelope's ts (the agent's clock)
   protocol::Report report;
 };
 

@@ -20,8 +20,13 @@
 #include "controller/ingest/ingest_loop.h"
 #include "controller/runtime/controller_state.h"
 #include "controller/security/channel_security.h"
+#include "controller/store/history_refresh.h"
 
 namespace noa::controller {
+
+// Far below the 1-minute minimum history retention, so the newest report of an agent is always
+// still in history when a restart looks for it.
+constexpr std::chrono::seconds kRecordCheckpointEvery{5};
 
 int runController(const ControllerConfig& config) {
   StopToken stop;
@@ -52,7 +57,15 @@ int runController(const ControllerConfig& config) {
     std::cerr << "noa-controller: " << agents.status().message() << "\n";
     return finish(kExitStoreRefused);
   }
-  log::info("store opened", {{"path", config.data_dir}, {"agents", agents->size()}});
+  auto refreshed = refreshFromHistory(*store, *agents);
+  if (!refreshed.ok()) {
+    log::error("cannot read agent history from store", {{"error", refreshed.status().toString()}});
+    std::cerr << "noa-controller: " << refreshed.status().message() << "\n";
+    return finish(kExitStoreRefused);
+  }
+  log::info("store opened", {{"path", config.data_dir},
+                             {"agents", agents->size()},
+                             {"records_refreshed_from_history", *refreshed}});
   registry.load(std::move(agents).value(), clock.now());
   // Unfinished commands are resumed: each is sent again when its agent says hello.
   auto command_book = commands::CommandBook::open(*store, clock);
@@ -179,6 +192,7 @@ int runController(const ControllerConfig& config) {
   ingest_options.liveness = {config.report_interval, config.suspect_after_intervals,
                              config.lost_after_intervals};
   ingest_options.limits.max_bytes = config.max_message_bytes;
+  ingest_options.record_checkpoint_every = kRecordCheckpointEvery;
   IngestCore core(registry, clock, metrics, ingest_options, security->keys.get(), &commands);
   core.attachLeases(&leases);
   IngestLoopOptions loop_options;
@@ -209,6 +223,10 @@ int runController(const ControllerConfig& config) {
       exit_code = kExitCannotListen;
       break;
     }
+  }
+  if (Status flushed = loop.flushRecords(); !flushed.ok()) {
+    // Nothing is lost: the reports are in history and the next start takes them from there.
+    log::warn("agent records not written at stop", {{"error", flushed.toString()}});
   }
   stop.requestStop();
   reconcile.join();

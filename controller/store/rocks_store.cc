@@ -172,7 +172,7 @@ std::optional<HistoryEntry> RocksStore::toEntry(const rocksdb::Slice& key,
   } else if (auto env = protocol::decode(view(value)); !env.ok()) {
     error = env.status().toString();
   } else if (const auto* report = std::get_if<protocol::Report>(&env->body)) {
-    return HistoryEntry{parsed->ts_ms, parsed->seq, *report};
+    return HistoryEntry{parsed->ts_ms, parsed->seq, env->ts_ms, *report};
   } else {
     error = "not a report";
   }

@@ -1,5 +1,6 @@
 add_library(noa_store STATIC
   ${CMAKE_CURRENT_LIST_DIR}/batch.cc
+  ${CMAKE_CURRENT_LIST_DIR}/history_refresh.cc
   ${CMAKE_CURRENT_LIST_DIR}/json_record.cc
   ${CMAKE_CURRENT_LIST_DIR}/key_codec.cc
   ${CMAKE_CURRENT_LIST_DIR}/record_codec.cc

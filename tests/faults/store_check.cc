@@ -1,5 +1,6 @@
 #include "tests/faults/store_check.h"
 
+#include "controller/store/history_refresh.h"
 #include "controller/store/store.h"
 
 namespace noa::testing::faults {
@@ -11,6 +12,9 @@ Result<StoreFacts> checkStore(const std::string& path, const std::vector<std::st
   options.create_if_missing = false;
   NOA_ASSIGN_OR_RETURN(auto store, controller::Store::open(options));
   NOA_ASSIGN_OR_RETURN(auto records, store->loadAgents());
+  // As the controller's start sees them: a record trails its history by up to a checkpoint.
+  NOA_ASSIGN_OR_RETURN(size_t refreshed, controller::refreshFromHistory(*store, records));
+  (void)refreshed;
   StoreFacts facts;
   facts.agents = records.size();
   for (const auto& id : agents) {

@@ -15,7 +15,7 @@ namespace noa::testing::faults {
 struct StoreFacts {
   size_t agents = 0;
   size_t commands = 0;
-  // last_seq per agent as stored
+  // last_seq per agent as stored (record brought up to its newest history entry)
   std::vector<std::pair<std::string, uint64_t>> last_seq;
 };
 

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "controller/store/history_refresh.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/status_matchers.h"
 
@@ -118,6 +119,61 @@ TEST_F(IngestCoreTest, ReportIsAckedStoredInHistoryAndUpdatesTheRecord) {
   ASSERT_OK(history);
   ASSERT_EQ(history->size(), 1u);
   EXPECT_EQ((*history)[0].report.metrics[0].name, "cpu_usage_cores");
+}
+
+TEST_F(IngestCoreTest, WithCheckpointsTheRecordTrailsAndARestartTakesTheNewestReportFromHistory) {
+  options_.record_checkpoint_every = milliseconds(5000);
+  core_ = std::make_unique<IngestCore>(registry_, clock_, metrics_, options_);
+  send("r1", encodeFrom("r1", hello("r1")));
+  clock_.advance(milliseconds(1000));
+  send("r1", encodeFrom("r1", report(1)));
+  clock_.advance(milliseconds(1000));
+  send("r1", encodeFrom("r1", report(2)));
+  // The hello was written at once; the reports only to history so far.
+  EXPECT_EQ(store_->getAgent("r1").value()->last_seq, 0u);
+  EXPECT_EQ(store_->readHistory("r1", 0, 10)->size(), 2u);
+
+  // A kill -9 now: the next start brings the record up to its newest history entry.
+  auto loaded = store_->loadAgents();
+  ASSERT_OK(loaded);
+  auto refreshed = refreshFromHistory(*store_, *loaded);
+  ASSERT_OK(refreshed);
+  EXPECT_EQ(*refreshed, 1u);
+  ASSERT_EQ(loaded->size(), 1u);
+  EXPECT_EQ((*loaded)[0].last_seq, 2u);
+  EXPECT_TRUE((*loaded)[0].has_report);
+  EXPECT_EQ((*loaded)[0].last_report.health.state, "healthy");
+  EXPECT_EQ((*loaded)[0].last_seen_ms, registry_.get("r1")->last_seen_ms);
+  // Refreshing a record that is already current changes nothing.
+  EXPECT_EQ(refreshFromHistory(*store_, *loaded).value(), 0u);
+
+  // The checkpoint: 5 s after the first unwritten report.
+  clock_.advance(milliseconds(4000));
+  send("r1", encodeFrom("r1", report(3)));
+  EXPECT_EQ(store_->getAgent("r1").value()->last_seq, 3u);
+
+  // A clean stop writes what is not due yet.
+  clock_.advance(milliseconds(1000));
+  send("r1", encodeFrom("r1", report(4)));
+  EXPECT_EQ(store_->getAgent("r1").value()->last_seq, 3u);
+  Store::Batch batch;
+  core_->flushDirty(batch, true);
+  ASSERT_OK(store_->commit(batch));
+  EXPECT_EQ(store_->getAgent("r1").value()->last_seq, 4u);
+}
+
+TEST_F(IngestCoreTest, WithCheckpointsAReturnFromSuspectIsWrittenAtOnce) {
+  options_.record_checkpoint_every = milliseconds(60000);
+  core_ = std::make_unique<IngestCore>(registry_, clock_, metrics_, options_);
+  send("r1", encodeFrom("r1", hello("r1")));
+  clock_.advance(milliseconds(3500));
+  Store::Batch batch;
+  core_->sweepLiveness(batch);
+  ASSERT_OK(store_->commit(batch));
+  EXPECT_EQ(store_->getAgent("r1").value()->liveness, Liveness::kSuspect);
+  send("r1", encodeFrom("r1", report(1)));
+  EXPECT_EQ(store_->getAgent("r1").value()->liveness, Liveness::kAlive);
+  EXPECT_EQ(store_->getAgent("r1").value()->last_seq, 1u);
 }
 
 TEST_F(IngestCoreTest, ReportBeforeHelloAsksForHelloAndIsNotStored) {
