@@ -67,7 +67,18 @@ struct ActionContext {
   const StopToken* cancel = nullptr;     // checked often; null = not cancellable
   std::chrono::milliseconds timeout{0};  // whole action; 0 = none
   const Clock* clock = &systemClock();
+  // The command this run belongs to: written into the artifact's manifest, so that a restart
+  // can tell this command's artifact from another's (artifact_recovery.h). Empty outside one.
+  std::string command_id;
+  // Records the final artifact path durably (the command journal) before any byte of it is
+  // written, so a restart after a kill -9 knows what to adopt or remove. Null: not recorded.
+  std::function<Status(const std::string& artifact_path)> claim_artifact;
 };
+
+// Claims `path` (ActionContext::claim_artifact) when the context records claims.
+inline Status claimArtifact(const ActionContext& ctx, const std::string& path) {
+  return ctx.claim_artifact ? ctx.claim_artifact(path) : Status::Ok();
+}
 
 struct ActionResult {
   bool ok = false;

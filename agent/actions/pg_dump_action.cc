@@ -166,6 +166,12 @@ ActionResult runPgDump(const PgDumpParams& params, const ActionContext& ctx) {
     return finish();
   }
   std::unique_ptr<ArtifactWriter> writer = std::move(*writer_or);
+  // After create: the partial reserves the name, so a claimed path is this command's alone.
+  if (Status claimed = claimArtifact(ctx, final_path); !claimed.ok()) {
+    writer->abort();
+    fail(result, kErrIo, "cannot journal the artifact path: " + claimed.message());
+    return finish();
+  }
 
   auto conn = toolConn(params.source);
   if (!conn.ok()) {
@@ -262,6 +268,7 @@ ActionResult runPgDump(const PgDumpParams& params, const ActionContext& ctx) {
       {"stopped_at", formatRfc3339(stopped_wall)},
       {"verified", params.verify},
   };
+  if (!ctx.command_id.empty()) manifest["command_id"] = ctx.command_id;
   Status wrote = writeJsonAtomically(manifest_path, manifest);
   if (!wrote.ok()) {
     discard();

@@ -514,6 +514,12 @@ ActionResult runSnapshotCreate(const SnapshotCreateParams& params, const ActionC
     fail(result, errorCodeFor(writer.status()), writer.status().message());
     return finish(result);
   }
+  // After create: the partial reserves the name, so a claimed path is this command's alone.
+  if (Status claimed = claimArtifact(ctx, final_path); !claimed.ok()) {
+    (*writer)->abort();
+    fail(result, kErrIo, "cannot journal the artifact path: " + claimed.message());
+    return finish(result);
+  }
 
   TreeStats estimate = scanTree(src);
   run.progress("archive", 0, estimate.bytes, true);
@@ -551,6 +557,7 @@ ActionResult runSnapshotCreate(const SnapshotCreateParams& params, const ActionC
       {"started_at", formatRfc3339(started)},
       {"finished_at", formatRfc3339(ctx.clock->wallNow())},
   };
+  if (!ctx.command_id.empty()) manifest["command_id"] = ctx.command_id;
   if (!counts.warnings.empty()) manifest["warnings"] = counts.warnings;
   if (Status m = writeJsonAtomically(final_path + ".json", manifest); !m.ok()) {
     // Without its manifest the artifact is not catalogued: remove it rather than leave an orphan.

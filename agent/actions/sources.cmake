@@ -2,6 +2,7 @@
 # the command channel calls; each action is a params struct + one run function (see action.h).
 add_library(noa_actions STATIC
   ${CMAKE_CURRENT_LIST_DIR}/artifact_file.cc
+  ${CMAKE_CURRENT_LIST_DIR}/artifact_recovery.cc
   ${CMAKE_CURRENT_LIST_DIR}/target_lock.cc
   ${CMAKE_CURRENT_LIST_DIR}/action_params.cc
   ${CMAKE_CURRENT_LIST_DIR}/pg_common.cc

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <exception>
 
+#include "agent/actions/artifact_recovery.h"
 #include "common/log.h"
 #include "common/protocol/command_params.h"
 
@@ -48,12 +49,7 @@ Result<std::unique_ptr<CommandExecutor>> CommandExecutor::open(ExecutorOptions o
     const int64_t now = ex->nowMs();
     ex->journal_->prune(now - ex->options_.journal_retention.count());
     for (const JournalEntry& e : ex->journal_->unfinished()) {
-      log::warn("command interrupted by an agent restart",
-                {{"command", e.command_id}, {"action", e.action}});
-      auto result = ex->refusal(e.command_id, "failed", kErrAgentRestarted,
-                                "the agent stopped before '" + e.action +
-                                    "' finished; it was not resumed: run the command again");
-      Status s = ex->journal_->recordResult(result, now);
+      Status s = ex->journal_->recordResult(ex->interruptedResult(e), now);
       if (!s.ok()) return s.withContext("command journal");
     }
   }
@@ -73,6 +69,27 @@ protocol::CommandResult CommandExecutor::refusal(const std::string& id, const st
   r.error_code = code;
   r.error = cap(error, options_.max_text_bytes);
   return r;
+}
+
+protocol::CommandResult CommandExecutor::interruptedResult(const JournalEntry& e) const {
+  std::string found;
+  if (!e.artifact_path.empty()) {
+    actions::InterruptedArtifact artifact =
+        actions::settleInterruptedArtifact(e.artifact_path, e.command_id);
+    log::warn("command interrupted by an agent restart",
+              {{"command", e.command_id}, {"action", e.action}, {"artifact", artifact.note}});
+    if (artifact.outcome == actions::InterruptedArtifact::Outcome::kAdopted) {
+      // Finished in all but its journal entry: its result, not a second run.
+      return toResult(e.command_id, artifact.result);
+    }
+    found = " (" + artifact.note + ")";
+  } else {
+    log::warn("command interrupted by an agent restart",
+              {{"command", e.command_id}, {"action", e.action}});
+  }
+  return refusal(e.command_id, "failed", kErrAgentRestarted,
+                 "the agent stopped before '" + e.action + "' finished" + found +
+                     "; it was not resumed: run the command again");
 }
 
 protocol::CommandResult CommandExecutor::toResult(const std::string& id,
@@ -284,6 +301,13 @@ void CommandExecutor::runJob(Job& job) {
   actions::ActionContext ctx;
   ctx.cancel = &job.stop;
   ctx.clock = &clock_;
+  ctx.command_id = id;
+  ctx.claim_artifact = [this, &id](const std::string& path) {
+    std::lock_guard lock(mu_);
+    Status s = journal_->recordArtifact(id, path);
+    if (!s.ok()) stats_.journal_errors++;
+    return s;
+  };
   ctx.on_progress = [this, &job, &emit](const actions::Progress& p) {
     const MonoTime now = clock_.now();
     if (p.phase == job.last_phase && now - job.last_progress < options_.progress_interval) return;

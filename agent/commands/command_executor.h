@@ -18,6 +18,9 @@
 //    reofferSpool() (call it after every welcome): results produced while the controller was
 //    down are delivered when it returns. An action interrupted by the agent stopping ends,
 //    at the next open(), as failed with error code "agent_restarted"; it is never resumed.
+//    One that had claimed an artifact (ActionContext::claim_artifact) is settled first: a
+//    complete artifact with its manifest is adopted as the result (succeeded), an
+//    uncatalogued one is removed (actions/artifact_recovery.h).
 //  - Cancel: the action's StopToken (the actions kill their process group and remove partial
 //    output); a command still queued ends cancelled without running.
 //
@@ -129,6 +132,9 @@ class CommandExecutor {
   void laneLoop(std::string lane, uint64_t worker_id);
   void runJob(Job& job);
   protocol::CommandResult toResult(const std::string& id, const actions::ActionResult& r) const;
+  // The result of a command a restart found unfinished: its adopted artifact's success, or
+  // failed (agent_restarted) after removing what it left uncatalogued.
+  protocol::CommandResult interruptedResult(const JournalEntry& entry) const;
   protocol::CommandResult refusal(const std::string& id, const std::string& status,
                                   const std::string& code, const std::string& error) const;
   void reapLocked(std::vector<std::thread>& out);

@@ -127,6 +127,7 @@ json entryToJson(const JournalEntry& e) {
             {"action", e.action},
             {"received_ms", e.received_ms},
             {"done_ms", e.done_ms}};
+  if (!e.artifact_path.empty()) j["artifact_path"] = e.artifact_path;
   if (e.result) j["result"] = resultToJson(*e.result);
   return j;
 }
@@ -139,6 +140,7 @@ Result<JournalEntry> entryFromJson(const json& j) {
     e.action = j.value("action", "");
     e.received_ms = j.value("received_ms", int64_t{0});
     e.done_ms = j.value("done_ms", int64_t{0});
+    e.artifact_path = j.value("artifact_path", "");
   } catch (const json::exception& ex) {
     return Status::InvalidArgument(std::string("journal entry: ") + ex.what());
   }
@@ -264,6 +266,18 @@ Status CommandJournal::recordAccepted(const std::string& id, const std::string& 
   e.received_ms = now_ms;
   NOA_RETURN_IF_ERROR(writeEntry(e));
   entries_[id] = std::move(e);
+  return Status::Ok();
+}
+
+Status CommandJournal::recordArtifact(const std::string& id, const std::string& path) {
+  auto it = entries_.find(id);
+  if (it == entries_.end() || it->second.result) {
+    return Status::FailedPrecondition("command '" + id + "' is not running");
+  }
+  JournalEntry e = it->second;
+  e.artifact_path = path;
+  NOA_RETURN_IF_ERROR(writeEntry(e));
+  it->second = std::move(e);
   return Status::Ok();
 }
 

@@ -30,6 +30,9 @@ struct JournalEntry {
   int64_t done_ms = 0;                            // 0 while unfinished
   std::optional<protocol::CommandResult> result;  // set when done
   bool spooled = false;                           // result not acknowledged yet
+  // The final path the action claimed for its artifact while running (recordArtifact); what a
+  // restart that finds the entry unfinished adopts or removes (actions/artifact_recovery.h).
+  std::string artifact_path;
 };
 
 class CommandJournal {
@@ -43,6 +46,8 @@ class CommandJournal {
   const JournalEntry* find(const std::string& id) const;
 
   Status recordAccepted(const std::string& id, const std::string& action, int64_t now_ms);
+  // The running command `id` is about to write `path`: durably, before the first byte.
+  Status recordArtifact(const std::string& id, const std::string& path);
   // Spool first, then the journal.
   Status recordResult(const protocol::CommandResult& result, int64_t now_ms);
   // The controller acknowledged the result: delete it from the spool (the journal keeps it).

@@ -5,8 +5,9 @@
 // spool) and requires
 //   - the command terminal within 30 s (succeeded, or failed with agent_restarted),
 //   - at most one "command started" for it across every agent log (no second execution),
-//   - exactly one artifact when it succeeded, at most one when it failed (counted: a kill after
-//     the artifact was complete), no .partial left behind.
+//   - exactly one artifact when it succeeded, none (and no manifest) when it failed, no .partial
+//     left behind. A kill after the manifest but before the journal ends succeeded by adoption
+//     (counted).
 
 #include <filesystem>
 #include <random>
@@ -63,7 +64,7 @@ TrialTally agentKillTrials(const TrialOptions& options) {
     return tally;
   }
   std::mt19937 rng(options.seed);
-  int succeeded = 0, failed = 0, orphaned = 0;
+  int succeeded = 0, failed = 0, adopted = 0;
   for (int t = 0; t < options.trials; ++t) {
     const std::string name = "k" + std::to_string(t) + "-" + std::to_string(options.seed);
     auto id = createCommand(cluster, {{"action", "snapshot.create"},
@@ -96,13 +97,13 @@ TrialTally agentKillTrials(const TrialOptions& options) {
     if (why.empty() && state == "succeeded" && artifacts != 1) {
       why = *id + " succeeded with " + std::to_string(artifacts) + " artifacts";
     }
-    // Killed after the artifact was complete but before the result reached the journal: the
-    // command ends failed (agent_restarted) with one whole artifact left behind. Not a second
-    // run, so it passes, but it is counted: the restarted agent should adopt or remove it
-    // (known gap, agent/commands/command_executor.cc's restart path).
-    if (why.empty() && state != "succeeded" && artifacts == 1) ++orphaned;
-    if (why.empty() && state != "succeeded" && artifacts > 1) {
-      why = *id + " " + state + " but left " + std::to_string(artifacts) + " artifacts";
+    // Killed after the artifact's rename but before the result reached the journal: the
+    // restart adopts it (manifest written: succeeded) or removes it (no manifest: failed). A
+    // failed command leaves nothing an operator would take for a backup.
+    const size_t manifests = filesWith(snaps, name + ".tar.zst.json");
+    if (why.empty() && state != "succeeded" && (artifacts != 0 || manifests != 0)) {
+      why = *id + " " + state + " but left " + std::to_string(artifacts) + " artifact(s) and " +
+            std::to_string(manifests) + " manifest(s)";
     }
     if (why.empty() && partials != 0) why = *id + " left a .partial";
     if (why.empty() && state != "succeeded") {
@@ -110,6 +111,12 @@ TrialTally agentKillTrials(const TrialOptions& options) {
       const std::string code = c.ok() ? (*c)["result"].value("error_code", "") : "";
       if (state != "failed" || code != "agent_restarted") {
         why = *id + " ended " + state + " (" + code + "), expected agent_restarted";
+      }
+    }
+    if (why.empty() && state == "succeeded") {
+      auto c = cluster.getJson("/v1/commands/" + *id);
+      if (c.ok() && (*c)["result"].dump().find("adopted_after_restart") != std::string::npos) {
+        ++adopted;
       }
     }
     if (why.empty()) {
@@ -127,7 +134,8 @@ TrialTally agentKillTrials(const TrialOptions& options) {
   }
   tally.notes.push_back(std::to_string(succeeded) + " ended succeeded (killed after the run), " +
                         std::to_string(failed) + " failed agent_restarted (killed during it), " +
-                        std::to_string(orphaned) + " of those left a complete artifact");
+                        std::to_string(adopted) +
+                        " succeeded by adoption (killed after the manifest, before the journal)");
   return tally;
 }
 
