@@ -9,8 +9,9 @@ cd "${NOA_BUILD_DIR:-build}"
 ctest --output-on-failure -j2 --timeout 900 "$@"
 # Sanitizers (issue 9): ASan+UBSan over the whole suite, TSan over the `concurrency` tests, each
 # step bounded (tests/run-sanitizers.sh). On by default in CI (CI=true), off otherwise: about
-# 30 min on 2 idle cores (ASan build ~17, suite ~4; TSan build ~6, tests ~1) on top of the ~20
-# above. NOA_SANITIZERS=1 or 0 decides either way.
+# 30 min on 2 idle cores (ASan build ~17, suite ~4; TSan build ~6, tests ~1) on top of the ~13
+# above (8-9 min of it the build; -O2 -g1, test files -O1: see CMakeLists.txt).
+# NOA_SANITIZERS=1 or 0 decides either way.
 if [[ ${NOA_SANITIZERS:-$([[ ${CI:-} == true ]] && echo 1 || echo 0)} != 0 ]]; then
   cd - >/dev/null
   bash tests/run-sanitizers.sh all "$@"

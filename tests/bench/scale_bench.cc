@@ -138,7 +138,7 @@ int ingest(const Args& args) {
   header("ingest", args);
   std::printf("agents of kind %s in services of 10\n", kind.c_str());
   testing::TempDir dir;
-  auto fleet = Fleet::create(dir.path(), max_agents, {curve, {}});
+  auto fleet = Fleet::create(dir.path(), max_agents, {curve, {}, args.get("generator", "raw") != "zmq"});
   if (!fleet.ok()) return std::fprintf(stderr, "%s\n", fleet.status().toString().c_str()), 1;
   Fleet& f = **fleet;
 
@@ -270,7 +270,7 @@ int storm(const Args& args) {
   const bool kill9 = args.has("kill9");
   header("storm", args);
   testing::TempDir dir;
-  auto fleet = Fleet::create(dir.path(), agents, {curve, {}});
+  auto fleet = Fleet::create(dir.path(), agents, {curve, {}, args.get("generator", "raw") != "zmq"});
   if (!fleet.ok()) return std::fprintf(stderr, "%s\n", fleet.status().toString().c_str()), 1;
   Fleet& f = **fleet;
   if (Status s = startFleetReporting(f, agents, args.getInt("per-process", 500), curve); !s.ok()) {
@@ -319,7 +319,7 @@ int fanout(const Args& args) {
   const bool posts = args.get("mode", "all") == "posts";
   header("fanout", args);
   testing::TempDir dir;
-  auto fleet = Fleet::create(dir.path(), agents, {curve, {}});
+  auto fleet = Fleet::create(dir.path(), agents, {curve, {}, args.get("generator", "raw") != "zmq"});
   if (!fleet.ok()) return std::fprintf(stderr, "%s\n", fleet.status().toString().c_str()), 1;
   Fleet& f = **fleet;
   // One service holding every agent: the fan-out's target.
@@ -394,6 +394,7 @@ int usage() {
                "usage: noa_scale_bench ingest [--steps 1000,5000,10000,20000] [--rate 1]\n"
                "                              [--seconds 10] [--ceiling-agents 1000]\n"
                "                              [--per-process 1000] [--kind http] [--plaintext]\n"
+               "                              [--generator raw|zmq]\n"
                "       noa_scale_bench storm  [--agents 1000] [--trials 3] [--kill9]\n"
                "                              [--per-process 500] [--plaintext]\n"
                "       noa_scale_bench fanout [--agents 1000] [--mode all|posts] [--threads 8]\n"

@@ -70,6 +70,13 @@ void installProcessGuards() {
   signal(SIGTERM, killAllAndExit);
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    // 20,000 agents are 20,000 connections on the controller alone, and this VM's hard limit
+    // is 20,000: raise it when allowed (root), else take what there is.
+    const rlim_t wanted = 65536;
+    if (limit.rlim_max < wanted) {
+      rlimit raised{wanted, wanted};
+      if (setrlimit(RLIMIT_NOFILE, &raised) == 0) return;
+    }
     limit.rlim_cur = limit.rlim_max;
     setrlimit(RLIMIT_NOFILE, &limit);
   }
@@ -171,6 +178,7 @@ Status Fleet::startSims(const std::string& endpoint, bool curve, int first, int 
     o.rate = rate;
     o.kind = kind;
     o.service_size = service_size;
+    o.raw_zmtp = flags_.raw_generator;
     o.seed = static_cast<unsigned>(at + 1);
     std::vector<std::string> argv = simArgs(o);
     argv.insert(argv.begin(), selfExe());

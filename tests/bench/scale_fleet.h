@@ -26,6 +26,8 @@ void installProcessGuards();
 struct ControllerFlags {
   bool curve = true;
   std::vector<std::string> extra;  // more noa-controller flags
+  // The simulated agents' transport with CURVE: SimOptions::raw_zmtp (`--generator raw|zmq`).
+  bool raw_generator = true;
 };
 
 class Fleet {

@@ -8,9 +8,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
+#include <queue>
 #include <random>
 #include <sstream>
 #include <zmq.hpp>
@@ -19,6 +22,7 @@
 #include "common/transport/dealer_socket.h"
 #include "tests/bench/ingest_load.h"
 #include "tests/bench/scale_shared.h"
+#include "tests/bench/zmtp_curve_client.h"
 
 namespace noa::bench {
 namespace {
@@ -48,7 +52,26 @@ struct Agent {
   uint64_t seq = 0;
   int64_t next_due_ns = 0;   // next hello (kWaitWelcome) or report (kSession)
   int64_t in_flight_ns = 0;  // max-rate mode: when the unacknowledged report went out
+  // Raw generator only (libzmq does these itself for a DEALER): the next heartbeat PING, and
+  // the next reconnect attempt with its back-off (as DealerOptions: 250 ms doubling to 1 s).
+  int64_t next_ping_ns = 0;
+  int64_t reconnect_at_ns = 0;
+  int64_t reconnect_ivl_ns = 0;
+  bool connected = false;  // the raw client reached kReady since its last (re)connect
+  int64_t wake_ns = INT64_MAX;  // its live entry in the timer heap; other entries are stale
 };
+
+// "tcp://host:port" -> host, port; false when it is not that form.
+bool splitTcpEndpoint(const std::string& endpoint, std::string& host, int& port) {
+  const std::string prefix = "tcp://";
+  const size_t colon = endpoint.rfind(':');
+  if (endpoint.rfind(prefix, 0) != 0 || colon == std::string::npos || colon < prefix.size()) {
+    return false;
+  }
+  host = endpoint.substr(prefix.size(), colon - prefix.size());
+  port = std::atoi(endpoint.c_str() + colon + 1);
+  return port > 0;
+}
 
 std::string envelopeBytes(const std::string& from, const std::string& id, protocol::Body body) {
   protocol::Envelope env;
@@ -69,17 +92,31 @@ class Sim {
     epoll_ = epoll_create1(EPOLL_CLOEXEC);
     const int64_t now = monoNowNs();
     const int64_t interval = o_.rate > 0 ? static_cast<int64_t>(1e9 / o_.rate) : 0;
+    raw_ = o_.raw_zmtp && !o_.server_key.empty();
+    if (raw_ && !splitTcpEndpoint(o_.endpoint, raw_host_, raw_port_)) {
+      std::fprintf(stderr, "sim: the raw generator needs a tcp://host:port endpoint\n");
+      return 2;
+    }
     for (int i = 0; i < o_.count; ++i) {
       Agent agent;
       agent.index = o_.first + i;
       agent.id = agentId(agent.index);
       // First hellos spread over 200 ms, reports over the interval, as real agents start.
       agent.next_due_ns = now + static_cast<int64_t>(rng() % 200'000'000);
+      agent.next_ping_ns = now + static_cast<int64_t>(rng() % 1'000'000'000);
+      agent.reconnect_ivl_ns = 200'000'000 + static_cast<int64_t>(rng() % 100'000'000);
+      agents_.push_back(std::move(agent));
+      if (raw_) {
+        raw_keys_.push_back({o_.server_key, keys[i].first, keys[i].second});
+        raw_clients_.emplace_back();
+        if (!rawConnect(i)) return 1;
+        continue;
+      }
       zmq::socket_t s(context_, zmq::socket_type::dealer);
       // The options of transport::DealerSocket (the real agent's defaults), on a raw socket so
       // that one thread can watch a thousand of them through epoll.
       const transport::DealerOptions real;
-      s.set(zmq::sockopt::routing_id, agent.id);
+      s.set(zmq::sockopt::routing_id, agents_[i].id);
       s.set(zmq::sockopt::immediate, 1);
       s.set(zmq::sockopt::sndhwm, real.send_hwm);
       s.set(zmq::sockopt::rcvhwm, real.receive_hwm);
@@ -102,25 +139,40 @@ class Sim {
       ev.data.u32 = static_cast<uint32_t>(i);
       epoll_ctl(epoll_, EPOLL_CTL_ADD, s.get(zmq::sockopt::fd), &ev);
       sockets_.push_back(std::move(s));
-      agents_.push_back(std::move(agent));
     }
     shared_->processes_ready.fetch_add(1);
     int64_t last_cpu = processCpuNs();
     int64_t last_sweep = now;
     std::vector<epoll_event> events(256);
+    for (int i = 0; i < o_.count; ++i) wakeAt(agents_[i].next_due_ns, i);
     while (!shared_->stop.load(std::memory_order_relaxed)) {
       const int64_t t = monoNowNs();
-      int64_t next = t + 10'000'000;
-      for (int i = 0; i < o_.count; ++i) next = std::min(next, due(i, t, interval));
+      // Only the agents that are due (a heap of wake-up times): a scan of every agent per
+      // loop cost a fifth of the generator's CPU at 2,500 agents per process.
+      while (!timers_.empty() && timers_.top().first <= t) {
+        const auto [at, i] = timers_.top();
+        timers_.pop();
+        if (at != agents_[i].wake_ns) continue;  // superseded by an earlier wake-up
+        agents_[i].wake_ns = INT64_MAX;
+        wakeAt(due(i, t, interval), i);
+      }
+      const int64_t next = timers_.empty() ? t + 10'000'000
+                                           : std::min(timers_.top().first, t + 10'000'000);
       drainPending(interval);
-      const int wait_ms = static_cast<int>(std::clamp<int64_t>((next - t) / 1'000'000, 0, 10));
+      // Rounded up: a report up to 1 ms late is no matter, a spin until the next one is due is
+      // (at 2,000 agents a process has one due every 0.5 ms on average).
+      const int wait_ms =
+          static_cast<int>(std::clamp<int64_t>((next - t + 999'999) / 1'000'000, 0, 10));
       const int n = epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), wait_ms);
       for (int k = 0; k < n; ++k) drain(static_cast<int>(events[k].data.u32), interval);
       drainPending(interval);
       const int64_t after = monoNowNs();
       if (after - last_sweep > 100'000'000) {
-        // Edge-triggered ZMQ_FD can miss an edge consumed by a send: sweep now and then.
-        for (int i = 0; i < o_.count; ++i) drain(i, interval);
+        // Edge-triggered ZMQ_FD can miss an edge consumed by a send: sweep now and then (a
+        // raw client's TCP socket has no such edge to lose).
+        if (!raw_) {
+          for (int i = 0; i < o_.count; ++i) drain(i, interval);
+        }
         last_sweep = after;
         const int64_t cpu = processCpuNs();
         shared_->generator_cpu_ns.fetch_add(cpu - last_cpu);
@@ -129,13 +181,40 @@ class Sim {
     }
     shared_->generator_cpu_ns.fetch_add(processCpuNs() - last_cpu);
     sockets_.clear();
+    raw_clients_.clear();
     close(epoll_);
     return 0;
   }
 
  private:
+  // Agent i wants to be looked at (due()) at `at`, or earlier if it already is. An earlier
+  // time (a welcome, an ack at max rate) leaves the old entry stale: skipped when popped.
+  void wakeAt(int64_t at, int i) {
+    if (at >= agents_[i].wake_ns) return;
+    agents_[i].wake_ns = at;
+    timers_.push({at, i});
+  }
+
   // Sends what is due for agent i at time t; returns when it is next due.
   int64_t due(int i, int64_t t, int64_t interval) {
+    Agent& a = agents_[i];
+    if (!raw_) return dueMessage(i, t, interval);
+    if (raw_clients_[i] == nullptr) {
+      if (t < a.reconnect_at_ns) return a.reconnect_at_ns;
+      if (!rawConnect(i)) return t + a.reconnect_ivl_ns;
+    }
+    ZmtpCurveClient& c = *raw_clients_[i];
+    // Not connected yet: drain() wakes it when the handshake completes; this is the fallback.
+    if (c.state() != ZmtpCurveClient::State::kReady) return t + 100'000'000;
+    if (t >= a.next_ping_ns) {  // the real agent's ZMQ_HEARTBEAT_IVL
+      c.sendPing();
+      a.next_ping_ns = t + transport::DealerOptions{}.heartbeat_interval_ms * 1'000'000LL;
+    }
+    return std::min(dueMessage(i, t, interval), a.next_ping_ns);
+  }
+
+  // The hello or report due for agent i at time t; returns when the next one is due.
+  int64_t dueMessage(int i, int64_t t, int64_t interval) {
     Agent& a = agents_[i];
     if (a.state == State::kWaitWelcome) {
       if (t >= a.next_due_ns) {
@@ -156,9 +235,46 @@ class Sim {
     return a.next_due_ns;
   }
 
-  void send(int i, const std::string& bytes) {
-    (void)sockets_[i].send(zmq::buffer(bytes), zmq::send_flags::dontwait);
+  // Like a DEALER with ZMQ_IMMEDIATE: false (dropped) when not connected or the queue is full.
+  bool send(int i, const std::string& bytes) {
+    if (raw_) return raw_clients_[i] != nullptr && raw_clients_[i]->send(bytes);
+    const bool sent = sockets_[i].send(zmq::buffer(bytes), zmq::send_flags::dontwait).has_value();
+    // A send may consume the edge of ZMQ_FD (libzmq processes its mailbox): read afterwards.
     pending_drain_.push_back(i);
+    return sent;
+  }
+
+  bool rawConnect(int i) {
+    std::string error;
+    auto client = ZmtpCurveClient::connect(raw_host_, raw_port_, raw_keys_[i], agents_[i].id,
+                                           &error);
+    if (client == nullptr) {
+      std::fprintf(stderr, "sim: %s: %s\n", agents_[i].id.c_str(), error.c_str());
+      return false;
+    }
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
+    ev.data.u32 = static_cast<uint32_t>(i);
+    epoll_ctl(epoll_, EPOLL_CTL_ADD, client->fd(), &ev);
+    raw_clients_[i] = std::move(client);
+    return true;
+  }
+
+  // A failed connection (the controller went away): close it, reconnect after the back-off,
+  // and hello again then, as a real agent whose DEALER reconnected.
+  void rawReconnectLater(int i) {
+    Agent& a = agents_[i];
+    epoll_ctl(epoll_, EPOLL_CTL_DEL, raw_clients_[i]->fd(), nullptr);
+    raw_clients_[i]->close();
+    raw_clients_[i].reset();
+    const int64_t t = monoNowNs();
+    a.reconnect_at_ns = t + a.reconnect_ivl_ns;
+    a.reconnect_ivl_ns = std::min<int64_t>(a.reconnect_ivl_ns * 2, 1'000'000'000);
+    a.state = State::kWaitWelcome;
+    a.next_due_ns = a.reconnect_at_ns;
+    a.in_flight_ns = 0;
+    a.connected = false;
+    wakeAt(a.reconnect_at_ns, i);
   }
 
   void hello(int i) {
@@ -173,14 +289,11 @@ class Sim {
   void report(int i, int64_t t) {
     Agent& a = agents_[i];
     const uint64_t seq = a.seq + 1;
-    if (!sockets_[i].send(zmq::buffer(protocol::encode(makeReport(a.id, seq, wallMs()))),
-                          zmq::send_flags::dontwait)) {
+    if (!send(i, protocol::encode(makeReport(a.id, seq, wallMs())))) {
       return;  // not connected (ZMQ_IMMEDIATE) or queue full: the next one is due anyway
     }
     a.seq = seq;
     a.in_flight_ns = t;
-    // A send may consume the edge of ZMQ_FD (libzmq processes its mailbox): read afterwards.
-    pending_drain_.push_back(i);
     SharedLatencySlot& slot = shared_->latency;
     if (slot.agent.load(std::memory_order_acquire) == a.index) {
       slot.seq.store(seq);
@@ -199,6 +312,22 @@ class Sim {
   }
 
   void drain(int i, int64_t interval) {
+    if (raw_) {
+      if (raw_clients_[i] == nullptr) return;
+      raw_clients_[i]->poll([&](std::string_view bytes) {
+        auto env = protocol::decode(bytes);
+        if (env.ok()) handle(i, *env, interval);
+      });
+      Agent& a = agents_[i];
+      if (raw_clients_[i]->state() == ZmtpCurveClient::State::kFailed) {
+        rawReconnectLater(i);
+      } else if (!a.connected && raw_clients_[i]->state() == ZmtpCurveClient::State::kReady) {
+        a.connected = true;
+        a.reconnect_ivl_ns = 250'000'000;  // connected again: the back-off starts over
+        wakeAt(monoNowNs(), i);             // its hello is due
+      }
+      return;
+    }
     zmq::message_t msg;
     while (sockets_[i].recv(msg, zmq::recv_flags::dontwait)) {
       auto env = protocol::decode(msg.to_string_view());
@@ -220,12 +349,14 @@ class Sim {
       if (ack->error.empty()) {
         slot.acked.fetch_add(1, std::memory_order_relaxed);
         slot.last_ok_ack_ns.store(t, std::memory_order_relaxed);
+        if (interval == 0) wakeAt(t, i);  // max rate: the next report goes out at once
         return;
       }
       slot.refused.fetch_add(1, std::memory_order_relaxed);
       if (ack->error == "hello_required") {  // the controller restarted: hello at once
         a.state = State::kWaitWelcome;
         a.next_due_ns = t;
+        wakeAt(t, i);
       }
     } else if (std::holds_alternative<protocol::Welcome>(env.body)) {
       if (a.state == State::kWaitWelcome) {
@@ -233,6 +364,7 @@ class Sim {
         // Report at once (the real agent's first report follows its welcome), then on phase.
         a.next_due_ns = t;
         a.in_flight_ns = 0;
+        wakeAt(t, i);
       }
       slot.welcomed_ns.store(t);
     } else if (const auto* cmd = std::get_if<protocol::Command>(&env.body)) {
@@ -249,7 +381,6 @@ class Sim {
       result.status = "succeeded";
       send(i, envelopeBytes(a.id, a.id + "-x" + cmd->command_id, result));
     }
-    (void)interval;
   }
 
   const SimOptions& o_;
@@ -257,8 +388,18 @@ class Sim {
   zmq::context_t context_;
   int epoll_ = -1;
   std::vector<zmq::socket_t> sockets_;
+  // The raw generator (SimOptions::raw_zmtp): one ZMTP+CURVE client per agent instead.
+  bool raw_ = false;
+  std::string raw_host_;
+  int raw_port_ = 0;
+  std::vector<CurveKeys> raw_keys_;
+  std::vector<std::unique_ptr<ZmtpCurveClient>> raw_clients_;
   std::vector<Agent> agents_;
   std::vector<int> pending_drain_;  // sockets sent on since their last read
+  // (when, agent index), earliest first.
+  std::priority_queue<std::pair<int64_t, int>, std::vector<std::pair<int64_t, int>>,
+                      std::greater<>>
+      timers_;
 };
 
 }  // namespace
@@ -302,11 +443,12 @@ std::vector<std::string> simArgs(const SimOptions& o) {
           std::to_string(o.rate),
           std::to_string(o.seed),
           o.kind,
-          std::to_string(o.service_size)};
+          std::to_string(o.service_size),
+          o.raw_zmtp ? "raw" : "zmq"};
 }
 
 int simMain(const std::vector<std::string>& args) {
-  if (args.size() != 10) {
+  if (args.size() != 11) {
     std::fprintf(stderr, "sim: internal subcommand of noa_scale_bench\n");
     return 2;
   }
@@ -323,6 +465,7 @@ int simMain(const std::vector<std::string>& args) {
   o.seed = static_cast<unsigned>(std::stoul(args[7]));
   o.kind = args[8];
   o.service_size = std::max(1, std::stoi(args[9]));
+  o.raw_zmtp = args[10] == "raw";
   auto shared = openShared(o.shared_path);
   if (!shared.ok()) {
     std::fprintf(stderr, "sim: %s\n", shared.status().toString().c_str());

@@ -43,6 +43,7 @@ if(TARGET noa-controller)
     ${CMAKE_CURRENT_LIST_DIR}/scale_fleet.cc
     ${CMAKE_CURRENT_LIST_DIR}/scale_raw.cc
     ${CMAKE_CURRENT_LIST_DIR}/scale_sim.cc
+    ${CMAKE_CURRENT_LIST_DIR}/zmtp_curve_client.cc
     ${CMAKE_CURRENT_LIST_DIR}/ingest_load.cc)
   target_link_libraries(noa_scale_bench PRIVATE noa_test_harness noa_transport noa_protocol
     noa_store)
@@ -51,3 +52,12 @@ if(TARGET noa-controller)
     NOA_CONTROLLER_BIN="$<TARGET_FILE:noa-controller>")
   add_dependencies(noa_scale_bench noa-controller)
 endif()
+# The one test here: the load generator's own ZMTP 3.1 + CURVE client (zmtp_curve_client.h)
+# against a real libzmq ROUTER with CURVE, ZAP and heartbeats. A generator that spoke the
+# protocol wrongly would make every ingest figure wrong, so it is checked on every CI run.
+add_executable(noa_zmtp_curve_client_check
+  ${CMAKE_CURRENT_LIST_DIR}/zmtp_curve_client_check.cc
+  ${CMAKE_CURRENT_LIST_DIR}/zmtp_curve_client.cc)
+target_link_libraries(noa_zmtp_curve_client_check PRIVATE noa_compile_options noa_zmq)
+add_test(NAME ZmtpCurveClient.SpeaksToARealLibzmqRouter COMMAND noa_zmtp_curve_client_check)
+set_tests_properties(ZmtpCurveClient.SpeaksToARealLibzmqRouter PROPERTIES LABELS unit TIMEOUT 120)
