@@ -171,7 +171,11 @@ Status readValue(const msgpack::object& o, const std::string& path, Value& out) 
       return Status::Ok();
     case msgpack::type::POSITIVE_INTEGER:
       if (o.via.u64 > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-        return Status::InvalidArgument(path + ": integer out of range");
+        // Beyond int64: read as the number it is. msgpack-c's pack_double writes an integral
+        // double as an integer, so our own encoder sends a float of 2^63 or more this way, and
+        // refusing it broke encode -> decode (found by fuzz_protocol_decode).
+        out = static_cast<double>(o.via.u64);
+        return Status::Ok();
       }
       out = static_cast<int64_t>(o.via.u64);
       return Status::Ok();
