@@ -1,5 +1,6 @@
 #include "common/protocol/codec.h"
 
+#include <cstring>
 #include <initializer_list>
 #include <limits>
 #include <msgpack.hpp>
@@ -19,6 +20,35 @@ void packStr(Packer& pk, std::string_view s) {
   pk.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
 }
 
+// msgpack-c's pack_double, less its undefined behaviour: an integral double goes out as the
+// integer it is (the bytes schemas/vectors pin), anything else as float64. msgpack-c bounds the
+// unsigned case by double(UINT64_MAX), which rounds to 2^64, so 2^64 itself reached
+// uint64_t(2^64) (found by fuzz_protocol_decode under UBSan); here the bound is strict.
+void packDouble(Packer& pk, double d) {
+  constexpr double kTwoTo64 = 18446744073709551616.0;
+  constexpr double kMinusTwoTo63 = -9223372036854775808.0;
+  if (d >= 0 && d < kTwoTo64) {
+    const auto u = static_cast<uint64_t>(d);
+    if (static_cast<double>(u) == d) {
+      pk.pack_uint64(u);
+      return;
+    }
+  } else if (d < 0 && d >= kMinusTwoTo63) {
+    const auto i = static_cast<int64_t>(d);
+    if (static_cast<double>(i) == d) {
+      pk.pack_int64(i);
+      return;
+    }
+  }
+  uint64_t bits = 0;
+  static_assert(sizeof bits == sizeof d);
+  std::memcpy(&bits, &d, sizeof bits);
+  char buf[9];
+  buf[0] = static_cast<char>(0xcbu);
+  for (int i = 0; i < 8; ++i) buf[1 + i] = static_cast<char>(bits >> (56 - 8 * i));
+  pk.pack_str_body(buf, sizeof buf);  // appends raw bytes: the packer has no public raw write
+}
+
 void packValue(Packer& pk, const Value& value) {
   std::visit(
       [&pk](const auto& v) {
@@ -27,6 +57,8 @@ void packValue(Packer& pk, const Value& value) {
           pk.pack_nil();
         } else if constexpr (std::is_same_v<T, std::string>) {
           packStr(pk, v);
+        } else if constexpr (std::is_same_v<T, double>) {
+          packDouble(pk, v);
         } else {
           pk.pack(v);
         }
@@ -96,7 +128,7 @@ void pack(Packer& pk, const Report& m) {
   pk.pack_map(static_cast<uint32_t>(m.metrics.size()));
   for (const auto& metric : m.metrics) {
     packStr(pk, metric.name);
-    pk.pack_double(metric.value);
+    packDouble(pk, metric.value);
   }
   packStr(pk, "attributes");
   pk.pack_map(static_cast<uint32_t>(m.attributes.size()));

@@ -133,5 +133,49 @@ TEST(Codec, CommandParametersBeyondInt64AreReadAsTheNumberTheyAre) {
   EXPECT_EQ(encode(*decoded), once);
 }
 
+// 2^64 is where msgpack-c's pack_double compares d <= double(UINT64_MAX), true because that bound
+// rounds to 2^64, and then converts 2^64 to uint64_t: undefined (UBSan under the fuzzer). Ours
+// writes it as the float it is, in a metric and in a parameter alike; the integers either side of
+// it keep msgpack-c's integer form, which the golden vectors pin.
+TEST(Codec, FloatsAtTheEdgesOfTheIntegerRangesRoundTripToTheSameNumber) {
+  const double two_to_64 = 18446744073709551616.0;
+  const double edges[] = {two_to_64,  9223372036854775808.0, 18446744073709549568.0,
+                          -9223372036854775808.0, -9223372036854777856.0, 0.5,
+                          -0.0, 1e300};
+  for (double edge : edges) {
+    Envelope env;
+    env.id = "a-1";
+    env.from = "a";
+    Report report;
+    report.seq = 1;
+    report.metrics.push_back({"edge", edge});
+    env.body = report;
+    const std::string once = encode(env);
+    auto decoded = decode(once);
+    ASSERT_TRUE(decoded.ok()) << edge << ": " << decoded.status().message();
+    EXPECT_EQ(std::get<Report>(decoded->body).metrics.at(0).value, edge);
+    EXPECT_EQ(encode(*decoded), once) << edge;
+
+    Command command;
+    command.command_id = "c1";
+    command.action = "scale";
+    command.params["edge"] = edge;
+    env.body = command;
+    const std::string command_once = encode(env);
+    auto command_decoded = decode(command_once);
+    ASSERT_TRUE(command_decoded.ok()) << edge << ": " << command_decoded.status().message();
+    EXPECT_EQ(encode(*command_decoded), command_once) << edge;
+  }
+  Envelope env;
+  env.id = "a-1";
+  env.from = "a";
+  Report report;
+  report.metrics.push_back({"edge", two_to_64});
+  env.body = report;
+  const std::string bytes = encode(env);
+  EXPECT_NE(bytes.find(std::string("\xcb\x43\xf0\0\0\0\0\0\0", 9)), std::string::npos)
+      << "2^64 goes out as float64";
+}
+
 }  // namespace
 }  // namespace noa::protocol
