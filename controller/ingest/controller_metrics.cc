@@ -30,6 +30,12 @@ ControllerMetrics::ControllerMetrics(prometheus::Registry& registry)
                           .Register(registry)
                           .Add({}, prometheus::Histogram::BucketBoundaries{
                                        0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1})),
+      drain_messages_(prometheus::BuildHistogram()
+                          .Name("noa_ingest_drain_messages")
+                          .Help("Agent messages handled per ingest pass (one store commit each)")
+                          .Register(registry)
+                          .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 5, 10, 20, 50,
+                                                                           100})),
       commit_failures_(prometheus::BuildCounter()
                            .Name("noa_store_commit_failures_total")
                            .Help("Store write batches that failed")
@@ -112,6 +118,10 @@ void ControllerMetrics::setAgents(size_t alive, size_t suspect, size_t lost) {
 void ControllerMetrics::observeCommit(double seconds, bool ok) {
   commit_seconds_.Observe(seconds);
   if (!ok) commit_failures_.Increment();
+}
+
+void ControllerMetrics::observeDrain(size_t messages) {
+  drain_messages_.Observe(static_cast<double>(messages));
 }
 
 void ControllerMetrics::setStoreStatus(const Status& status) {

@@ -27,6 +27,7 @@ class ControllerMetrics {
   void countTransition(std::string_view to_state);
   void setAgents(size_t alive, size_t suspect, size_t lost);
   void observeCommit(double seconds, bool ok);
+  void observeDrain(size_t messages);
   // noa_store_degraded{reason}: 1 for the reason the store refuses writes ("no_space",
   // "corruption", "io_error") or "slow" (a write waiting over 2 s), all 0 while it is writable.
   // `status` is the last commit's, or Store::health() at a scrape.
@@ -50,6 +51,7 @@ class ControllerMetrics {
   prometheus::Family<prometheus::Counter>& transitions_;
   prometheus::Family<prometheus::Gauge>& agents_;
   prometheus::Histogram& commit_seconds_;
+  prometheus::Histogram& drain_messages_;
   prometheus::Counter& commit_failures_;
   prometheus::Family<prometheus::Gauge>& store_degraded_;
   prometheus::Counter& history_prunes_;

@@ -1,5 +1,7 @@
 #include "controller/ingest/ingest_loop.h"
 
+#include <thread>
+
 #include "common/log.h"
 
 namespace noa::controller {
@@ -20,22 +22,29 @@ IngestLoop::IngestLoop(transport::RouterSocket& socket, Store& store, IngestCore
       started_(clock.now()) {}
 
 Status IngestLoop::pollOnce(std::chrono::milliseconds wait) {
+  if (options_.gather_window.count() > 0 && last_pass_emptied_socket_) {
+    std::this_thread::sleep_until(last_pass_started_ + options_.gather_window);
+  }
+  last_pass_started_ = std::chrono::steady_clock::now();
   Store::Batch batch;
   std::vector<Reply> replies;
   auto first = socket_.receive(wait, wakeup_);
   if (!first.ok()) return first.status();
   // Revocations first: a revoked agent's messages in this drain are already refused.
   core_.applyKeyChanges(replies);
+  size_t drained = 0;
   if (first->has_value()) {
     const auto& msg = **first;
     core_.handle(msg.peer, msg.payload, msg.extra_frames, msg.user_id, batch, replies);
-    for (size_t drained = 1; drained < options_.max_drain; ++drained) {
+    for (drained = 1; drained < options_.max_drain; ++drained) {
       auto next = socket_.receive(std::chrono::milliseconds(0));
       if (!next.ok() || !next->has_value()) break;
       const auto& more = **next;
       core_.handle(more.peer, more.payload, more.extra_frames, more.user_id, batch, replies);
     }
   }
+  last_pass_emptied_socket_ = drained < options_.max_drain;
+  if (drained > 0) metrics_.observeDrain(drained);
   core_.applyPendingResults(replies);
   core_.nudgeEnrolled(replies);
   runHousekeeping(batch);

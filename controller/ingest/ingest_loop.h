@@ -25,6 +25,11 @@ struct IngestLoopOptions {
   // fleet that reconnects after a controller restart says hello at once. 0 = off.
   std::chrono::milliseconds restart_nudge_window{std::chrono::seconds(15)};
   std::chrono::milliseconds restart_nudge_every{250};
+  // After a pass that emptied the socket, the next one starts no sooner than this after it
+  // began. A fleet's reports arrive one at a time, and a pass per report pays a poll wake-up, a
+  // store commit and the I/O thread's signals for each; gathering a few milliseconds of them
+  // makes one pass of many. A backlog (a full drain) never waits. 0 = a pass per arrival.
+  std::chrono::microseconds gather_window{0};
 };
 
 class IngestLoop {
@@ -60,6 +65,9 @@ class IngestLoop {
   MonoTime last_prune_{};
   const MonoTime started_;
   MonoTime last_nudge_{};
+  // Real time, not clock_: the gather window is a pause of this thread, not a policy duration.
+  std::chrono::steady_clock::time_point last_pass_started_{};
+  bool last_pass_emptied_socket_ = false;
   uint64_t nudges_delivered_ = 0;
   bool nudge_window_logged_ = false;
   bool store_error_logged_ = false;

@@ -27,6 +27,9 @@ namespace noa::controller {
 // Far below the 1-minute minimum history retention, so the newest report of an agent is always
 // still in history when a restart looks for it.
 constexpr std::chrono::seconds kRecordCheckpointEvery{5};
+// At most this added to an ack under load, against report intervals of a second or more and
+// failover detection in whole intervals; tests/bench/README.md has what it saves.
+constexpr std::chrono::milliseconds kIngestGatherWindow{2};
 
 int runController(const ControllerConfig& config) {
   StopToken stop;
@@ -197,6 +200,7 @@ int runController(const ControllerConfig& config) {
   core.attachLeases(&leases);
   IngestLoopOptions loop_options;
   loop_options.history_retention = config.history_retention;
+  loop_options.gather_window = kIngestGatherWindow;
   loop_options.sweep_every = std::max(std::chrono::milliseconds(50), config.report_interval / 4);
   IngestLoop loop(**router, *store, core, clock, metrics, loop_options, &ingest_wakeup);
 

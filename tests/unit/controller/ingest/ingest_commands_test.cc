@@ -8,6 +8,7 @@
 
 #include "controller/ingest/ingest_core.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/unit/controller/ingest/agent_frames.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/unit/controller/store/store_test_util.h"
 
@@ -39,12 +40,7 @@ class IngestCommandsTest : public ::testing::Test {
   }
 
   std::string encodeFrom(const std::string& from, protocol::Body body) {
-    protocol::Envelope env;
-    env.id = from + "-" + std::to_string(++ids_);
-    env.ts_ms = toUnixMillis(clock_.wallNow());
-    env.from = from;
-    env.body = std::move(body);
-    return protocol::encode(env);
+    return frames_.encode(from, std::move(body));
   }
 
   // Handles one message like the loop does (commit, then deliveries); returns the replies.
@@ -117,7 +113,7 @@ class IngestCommandsTest : public ::testing::Test {
   std::unique_ptr<commands::CommandBook> book_;
   std::unique_ptr<IngestCore> core_;
   std::vector<protocol::Envelope> replies_;
-  int ids_ = 0;
+  noa::testing::AgentFrames frames_{clock_};
 };
 
 TEST_F(IngestCommandsTest, CommandWaitsForTheSessionAndFollowsTheWelcome) {

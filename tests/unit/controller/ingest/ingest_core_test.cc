@@ -8,6 +8,7 @@
 
 #include "controller/store/history_refresh.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/unit/controller/ingest/agent_frames.h"
 #include "tests/testing/status_matchers.h"
 
 namespace noa::controller {
@@ -36,13 +37,7 @@ class IngestCoreTest : public ::testing::Test {
   }
 
   std::string encodeFrom(const std::string& from, protocol::Body body, uint32_t v = 1) {
-    protocol::Envelope env;
-    env.v = v;
-    env.id = from + "-" + std::to_string(++ids_);
-    env.ts_ms = toUnixMillis(clock_.wallNow());
-    env.from = from;
-    env.body = std::move(body);
-    return protocol::encode(env);
+    return frames_.encode(from, std::move(body), v);
   }
   protocol::Hello hello(const std::string& id) {
     protocol::Hello h;
@@ -91,7 +86,7 @@ class IngestCoreTest : public ::testing::Test {
   IngestOptions options_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<IngestCore> core_;
-  int ids_ = 0;
+  noa::testing::AgentFrames frames_{clock_};
 };
 
 TEST_F(IngestCoreTest, HelloIsWelcomedRegisteredAndStored) {

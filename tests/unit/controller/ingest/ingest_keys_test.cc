@@ -7,6 +7,7 @@
 #include "common/transport/curve_keys.h"
 #include "controller/ingest/ingest_core.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/unit/controller/ingest/agent_frames.h"
 #include "tests/testing/harness/child_process.h"
 
 namespace noa::controller {
@@ -42,12 +43,7 @@ class IngestKeysTest : public ::testing::Test {
   }
 
   std::string encode(const std::string& from, protocol::Body body) {
-    protocol::Envelope env;
-    env.id = from + "-" + std::to_string(++ids_);
-    env.ts_ms = toUnixMillis(clock_.wallNow());
-    env.from = from;
-    env.body = std::move(body);
-    return protocol::encode(env);
+    return frames_.encode(from, std::move(body));
   }
   std::string hello(const std::string& id) {
     protocol::Hello h;
@@ -92,7 +88,7 @@ class IngestKeysTest : public ::testing::Test {
   std::unique_ptr<Store> store_;
   std::unique_ptr<KeyRegistry> keys_;
   std::unique_ptr<IngestCore> core_;
-  int ids_ = 0;
+  noa::testing::AgentFrames frames_{clock_};
 };
 
 TEST_F(IngestKeysTest, AnAcceptedKeyRegistersAndReportsAsItsOwnAgent) {

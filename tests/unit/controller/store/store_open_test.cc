@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -235,6 +238,41 @@ TEST_F(StoreOpenTest, ForeignDirectoryIsRefused) {
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(listing(path()).size(), 1u);
+}
+
+// Stores written before the WAL was compressed (ZSTD) and left by a kill -9 hold an uncompressed
+// WAL with acknowledged writes in it: the controller of today replays it.
+TEST_F(StoreOpenTest, AnUncompressedWalLeftByAKillIsReplayed) {
+  populate();
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::vector<std::string> names;
+    if (!rocksdb::DB::ListColumnFamilies({}, path(), &names).ok()) _exit(2);
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    rocksdb::DBOptions options;  // wal_compression: none, as before
+    if (!rocksdb::DB::Open(options, path(), descriptors, &handles, &db).ok()) _exit(3);
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] != schema::familyName(Family::kCommands)) continue;
+      if (!db->Put({}, handles[i], "cmd/1", "acknowledged").ok()) _exit(4);
+    }
+    kill(getpid(), SIGKILL);  // no flush: the write is only in the WAL
+    _exit(5);
+  }
+  int wstatus = 0;
+  ASSERT_EQ(waitpid(child, &wstatus, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(wstatus)) << "child exit " << WEXITSTATUS(wstatus);
+  auto store = Store::open(StoreOptions{path(), false});
+  ASSERT_OK(store);
+  auto got = (*store)->get(Family::kCommands, "cmd/1");
+  ASSERT_OK(got);
+  EXPECT_EQ(got->value_or(""), "acknowledged");
+  auto agents = (*store)->loadAgents();
+  ASSERT_OK(agents);
+  EXPECT_EQ(agents->size(), 2u);
 }
 
 TEST_F(StoreOpenTest, ForeignRocksDbWithoutMetaIsRefused) {

@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <random>
+
 #include "controller/store/schema.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/unit/controller/store/store_test_util.h"
@@ -275,7 +277,11 @@ TEST_F(StoreTest, FirstWriteFailureIsSticky) {
     const rlimit limit{1 << 20, 1 << 20};
     if (setrlimit(RLIMIT_FSIZE, &limit) != 0) _exit(4);
     Store::Batch big;
-    big.put(Family::kAudit, "big", std::string(2 << 20, 'x'));
+    // Incompressible: the WAL is compressed, and 2 MiB of one byte would fit under the limit.
+    std::string noise(2 << 20, '\0');
+    std::mt19937_64 random(42);
+    for (char& c : noise) c = static_cast<char>(random());
+    big.put(Family::kAudit, "big", noise);
     const Status first = store.commit(big);
     if (first.ok()) _exit(10);
     small.putAgent(sampleRecord("pg-2"));
