@@ -275,6 +275,32 @@ TEST_F(StoreOpenTest, AnUncompressedWalLeftByAKillIsReplayed) {
   EXPECT_EQ(agents->size(), 2u);
 }
 
+// History written before it moved to ZSTD in 64 KiB blocks (RocksDB's defaults: snappy, 4 KiB)
+// stays readable beside what is written now.
+TEST_F(StoreOpenTest, HistoryTablesOfTheEarlierFormatStayReadable) {
+  populate();
+  withRawDb([&](rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+    for (auto* handle : handles) {
+      if (handle->GetName() != schema::familyName(Family::kHistory)) continue;
+      for (int i = 6; i <= 8; ++i) {
+        ASSERT_TRUE(db->Put({}, handle, schema::encodeHistoryKey("pg-1", 1000 * i, i),
+                            reportBytes("pg-1", i, 0))
+                        .ok());
+      }
+      ASSERT_TRUE(db->Flush({}, handle).ok());  // a table file in the earlier format
+    }
+  });
+  auto store = Store::open(StoreOptions{path(), false});
+  ASSERT_OK(store);
+  Store::Batch batch;
+  batch.appendHistory("pg-1", 9000, 9, reportBytes("pg-1", 9, 0));
+  ASSERT_OK((*store)->commit(batch, /*sync=*/true));
+  auto history = (*store)->readHistory("pg-1", 0, 100);
+  ASSERT_OK(history);
+  ASSERT_EQ(history->size(), 9u);
+  EXPECT_EQ(history->back().seq, 9u);
+}
+
 TEST_F(StoreOpenTest, ForeignRocksDbWithoutMetaIsRefused) {
   rocksdb::Options options;
   options.create_if_missing = true;
