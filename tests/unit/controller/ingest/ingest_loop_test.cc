@@ -192,5 +192,28 @@ TEST_F(IngestLoopTest, APassAfterAFullDrainDoesNotWaitForTheWindow) {
   for (auto* agent : {&a, &b, &c}) EXPECT_EQ(typeOfReply(*agent), protocol::MessageType::kAck);
 }
 
+// With checkpoints the stored record trails its reports (history has them); a clean stop's
+// flushRecords() writes every record that does, so the next start finds them current.
+TEST_F(IngestLoopTest, FlushRecordsWritesTheRecordsThatTrailTheirReports) {
+  options_.record_checkpoint_every = std::chrono::hours(1);
+  core_ = std::make_unique<IngestCore>(registry_, clock_, metrics_, options_);
+  IngestLoop loop = this->loop({});
+  auto& a = connect(loop, "a");
+  ASSERT_OK(a.send(report("a")));
+  ASSERT_OK(loop.pollOnce(milliseconds(5000)));
+  EXPECT_EQ(typeOfReply(a), protocol::MessageType::kAck);
+  auto trailing = store_->getAgent("a");
+  ASSERT_OK(trailing);
+  ASSERT_TRUE(trailing->has_value());
+  EXPECT_EQ((*trailing)->last_seq, 0u) << "written at hello, not at the report";
+
+  ASSERT_OK(loop.flushRecords());
+  auto flushed = store_->getAgent("a");
+  ASSERT_OK(flushed);
+  ASSERT_TRUE(flushed->has_value());
+  EXPECT_EQ((*flushed)->last_seq, seq_);
+  EXPECT_TRUE((*flushed)->has_report);
+}
+
 }  // namespace
 }  // namespace noa::controller
