@@ -288,15 +288,19 @@ Status read(const WireMap& r, Report& m) {
   NOA_RETURN_IF_ERROR(r.integer("seq", m.seq, kRequired));
   NOA_RETURN_IF_ERROR(r.nested("health", [&m](const WireMap& h) { return read(h, m.health); }));
   NOA_RETURN_IF_ERROR(r.str("role", m.role));
+  if (const msgpack::object* metrics = r.find("metrics");
+      metrics != nullptr && metrics->type == msgpack::type::MAP) {
+    m.metrics.reserve(metrics->via.map.size);  // entries msgpack has already parsed
+  }
   NOA_RETURN_IF_ERROR(r.eachEntry(
-      "metrics", [&m](std::string key, const msgpack::object& o, const std::string& path) {
+      "metrics", [&m](std::string key, const msgpack::object& o, const EntryPath& path) {
         double value = 0;
         NOA_RETURN_IF_ERROR(readNumber(o, path, value));
         m.metrics.push_back({std::move(key), value});
         return Status::Ok();
       }));
   return r.eachEntry("attributes",
-                     [&m](std::string key, const msgpack::object& o, const std::string& path) {
+                     [&m](std::string key, const msgpack::object& o, const EntryPath& path) {
                        if (o.type != msgpack::type::STR)
                          return Status::InvalidArgument(path + ": expected string");
                        m.attributes[std::move(key)] = std::string(o.via.str.ptr, o.via.str.size);

@@ -19,7 +19,22 @@ namespace noa::protocol {
 
 inline constexpr bool kRequired = true;
 
-inline Status readNumber(const msgpack::object& o, const std::string& path, double& out) {
+// Where a map entry is, for error messages: built only when one is needed, since a report's
+// dozens of metrics would otherwise cost an allocation each on every decode.
+class EntryPath {
+ public:
+  EntryPath(const std::string& map_path, std::string_view key) : map_path_(map_path), key_(key) {}
+  std::string str() const { return map_path_ + "." + std::string(key_); }
+  friend std::string operator+(const EntryPath& path, std::string_view text) {
+    return path.str() + std::string(text);
+  }
+
+ private:
+  const std::string& map_path_;
+  std::string_view key_;
+};
+
+inline Status readNumber(const msgpack::object& o, const EntryPath& path, double& out) {
   switch (o.type) {
     case msgpack::type::FLOAT32:
     case msgpack::type::FLOAT64: out = o.via.f64; return Status::Ok();
@@ -123,7 +138,7 @@ class WireMap {
     return Status::Ok();
   }
 
-  // Calls fn(std::string key, const msgpack::object& value, const std::string& path) for each
+  // Calls fn(std::string key, const msgpack::object& value, const EntryPath& path) for each
   // entry of the string-keyed map under `key`, if present, in wire order.
   template <class Fn>
   Status eachEntry(std::string_view key, Fn&& fn) const {
@@ -136,9 +151,8 @@ class WireMap {
       if (kv.key.type != msgpack::type::STR) {
         return Status::InvalidArgument(base + ": keys must be strings");
       }
-      std::string entry_key(kv.key.via.str.ptr, kv.key.via.str.size);
-      const std::string entry_path = base + "." + entry_key;
-      NOA_RETURN_IF_ERROR(fn(std::move(entry_key), kv.val, entry_path));
+      const std::string_view entry_key(kv.key.via.str.ptr, kv.key.via.str.size);
+      NOA_RETURN_IF_ERROR(fn(std::string(entry_key), kv.val, EntryPath(base, entry_key)));
     }
     return Status::Ok();
   }

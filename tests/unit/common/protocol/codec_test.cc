@@ -4,6 +4,7 @@
 #include <msgpack.hpp>
 
 #include <string>
+#include <tuple>
 
 #include "tests/testing/status_matchers.h"
 #include "tests/unit/common/protocol/sample_messages.h"
@@ -110,6 +111,30 @@ TEST(Codec, ErrorsNameTheField) {
   auto decoded = decode(std::string_view(buffer.data(), buffer.size()));
   ASSERT_FALSE(decoded.ok());
   EXPECT_EQ(decoded.status().message(), "body.health.probes[0].state: expected string");
+}
+
+TEST(Codec, ErrorsInMapEntriesNameTheEntry) {
+  for (const auto& [field, wrong_is_string, expected] :
+       {std::tuple{"metrics", true, "body.metrics.cpu_usage_cores: expected number"},
+        std::tuple{"attributes", false, "body.attributes.cpu_usage_cores: expected string"}}) {
+    msgpack::sbuffer buffer;
+    msgpack::packer<msgpack::sbuffer> pk(buffer);
+    pk.pack_map(4);
+    pk.pack(std::string("v")), pk.pack(1);
+    pk.pack(std::string("type")), pk.pack(std::string("report"));
+    pk.pack(std::string("from")), pk.pack(std::string("a"));
+    pk.pack(std::string("body"));
+    pk.pack_map(2);
+    pk.pack(std::string("seq")), pk.pack(3);
+    pk.pack(std::string(field));
+    pk.pack_map(2);
+    pk.pack(std::string("mem")), wrong_is_string ? pk.pack(1.5) : pk.pack(std::string("x"));
+    pk.pack(std::string("cpu_usage_cores"));
+    wrong_is_string ? pk.pack(std::string("high")) : pk.pack(0.5);
+    auto decoded = decode(std::string_view(buffer.data(), buffer.size()));
+    ASSERT_FALSE(decoded.ok()) << field;
+    EXPECT_EQ(decoded.status().message(), expected);
+  }
 }
 
 // msgpack-c's pack_double writes an integral double as an integer, so a float parameter of
