@@ -91,9 +91,8 @@ TEST(Codec, EmptyInputIsMalformed) {
   EXPECT_EQ(rejectReason(decoded.status()), "malformed");
 }
 
-TEST(Codec, ErrorsNameTheField) {
-  msgpack::sbuffer buffer;
-  msgpack::packer<msgpack::sbuffer> pk(buffer);
+// A report envelope packed by hand up to its body's second key, which the caller writes.
+void packReportUpToSecondBodyKey(msgpack::packer<msgpack::sbuffer>& pk) {
   pk.pack_map(4);
   pk.pack(std::string("v")), pk.pack(1);
   pk.pack(std::string("type")), pk.pack(std::string("report"));
@@ -101,6 +100,12 @@ TEST(Codec, ErrorsNameTheField) {
   pk.pack(std::string("body"));
   pk.pack_map(2);
   pk.pack(std::string("seq")), pk.pack(3);
+}
+
+TEST(Codec, ErrorsNameTheField) {
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> pk(buffer);
+  packReportUpToSecondBodyKey(pk);
   pk.pack(std::string("health"));
   pk.pack_map(1);
   pk.pack(std::string("probes"));
@@ -119,13 +124,7 @@ TEST(Codec, ErrorsInMapEntriesNameTheEntry) {
         std::tuple{"attributes", false, "body.attributes.cpu_usage_cores: expected string"}}) {
     msgpack::sbuffer buffer;
     msgpack::packer<msgpack::sbuffer> pk(buffer);
-    pk.pack_map(4);
-    pk.pack(std::string("v")), pk.pack(1);
-    pk.pack(std::string("type")), pk.pack(std::string("report"));
-    pk.pack(std::string("from")), pk.pack(std::string("a"));
-    pk.pack(std::string("body"));
-    pk.pack_map(2);
-    pk.pack(std::string("seq")), pk.pack(3);
+    packReportUpToSecondBodyKey(pk);
     pk.pack(std::string(field));
     pk.pack_map(2);
     pk.pack(std::string("mem")), wrong_is_string ? pk.pack(1.5) : pk.pack(std::string("x"));
