@@ -11,7 +11,13 @@
 namespace noa::protocol {
 namespace {
 
-using Packer = msgpack::packer<msgpack::sbuffer>;
+// The packer writes straight into the string encode() returns (an sbuffer would be a second
+// buffer and a copy per message).
+struct StringSink {
+  std::string& out;
+  void write(const char* data, size_t size) { out.append(data, size); }
+};
+using Packer = msgpack::packer<StringSink>;
 
 // ---- encoding: every field, in declaration order, so equal structs give equal bytes ----
 
@@ -246,7 +252,7 @@ Status read(const WireMap& r, Hello& m) {
   NOA_RETURN_IF_ERROR(r.str("host", m.host));
   NOA_RETURN_IF_ERROR(r.str("agent_version", m.agent_version));
   NOA_RETURN_IF_ERROR(
-      r.eachArray("capabilities", [&m](const msgpack::object& o, const std::string& path) {
+      r.eachArray("capabilities", [&m](const msgpack::object& o, const FieldPath& path) {
         if (o.type != msgpack::type::STR)
           return Status::InvalidArgument(path + ": expected string");
         m.capabilities.emplace_back(o.via.str.ptr, o.via.str.size);
@@ -278,8 +284,12 @@ Status read(const WireMap& r, Health& m) {
   NOA_RETURN_IF_ERROR(r.boolean("live", m.live));
   NOA_RETURN_IF_ERROR(r.boolean("ready", m.ready));
   NOA_RETURN_IF_ERROR(r.boolean("started", m.started));
-  return r.eachArray("probes", [&m](const msgpack::object& o, const std::string& path) {
-    NOA_ASSIGN_OR_RETURN(WireMap probe, WireMap::of(o, path));
+  if (const msgpack::object* probes = r.find("probes");
+      probes != nullptr && probes->type == msgpack::type::ARRAY) {
+    m.probes.reserve(probes->via.array.size);
+  }
+  return r.eachArray("probes", [&m](const msgpack::object& o, const FieldPath& path) {
+    NOA_ASSIGN_OR_RETURN(WireMap probe, WireMap::at(o, path));
     return read(probe, m.probes.emplace_back());
   });
 }
@@ -292,20 +302,31 @@ Status read(const WireMap& r, Report& m) {
       metrics != nullptr && metrics->type == msgpack::type::MAP) {
     m.metrics.reserve(metrics->via.map.size);  // entries msgpack has already parsed
   }
+  // Into the metrics already there (a recycled vector, see DecodeScratch): assigning a name to
+  // a string that held one before reuses its buffer.
+  size_t count = 0;
   NOA_RETURN_IF_ERROR(r.eachEntry(
-      "metrics", [&m](std::string key, const msgpack::object& o, const EntryPath& path) {
+      "metrics",
+      [&m, &count](std::string_view key, const msgpack::object& o, const FieldPath& path) {
         double value = 0;
         NOA_RETURN_IF_ERROR(readNumber(o, path, value));
-        m.metrics.push_back({std::move(key), value});
+        if (count < m.metrics.size()) {
+          m.metrics[count].name.assign(key);
+          m.metrics[count].value = value;
+        } else {
+          m.metrics.push_back({std::string(key), value});
+        }
+        ++count;
         return Status::Ok();
       }));
-  return r.eachEntry("attributes",
-                     [&m](std::string key, const msgpack::object& o, const EntryPath& path) {
-                       if (o.type != msgpack::type::STR)
-                         return Status::InvalidArgument(path + ": expected string");
-                       m.attributes[std::move(key)] = std::string(o.via.str.ptr, o.via.str.size);
-                       return Status::Ok();
-                     });
+  m.metrics.resize(count);
+  return r.eachEntry(
+      "attributes", [&m](std::string_view key, const msgpack::object& o, const FieldPath& path) {
+        if (o.type != msgpack::type::STR)
+          return Status::InvalidArgument(path + ": expected string");
+        m.attributes.insert_or_assign(std::string(key), std::string(o.via.str.ptr, o.via.str.size));
+        return Status::Ok();
+      });
 }
 
 Status read(const WireMap& r, Ack& m) {
@@ -354,21 +375,24 @@ Status read(const WireMap& r, Bye& m) { return r.str("reason", m.reason); }
 
 // Builds the Body alternative whose index is `type`, reading it from `body`.
 template <size_t I = 0>
-Status readBody(MessageType type, const WireMap& body, Body& out) {
+Status readBody(MessageType type, const WireMap& body, DecodeScratch* scratch, Body& out) {
   if constexpr (I < std::variant_size_v<Body>) {
     if (static_cast<size_t>(type) == I) {
       std::variant_alternative_t<I, Body> value;
+      if constexpr (std::is_same_v<decltype(value), Report>) {
+        if (scratch != nullptr) value.metrics = std::move(scratch->metrics);
+      }
       NOA_RETURN_IF_ERROR(read(body, value));
       out = std::move(value);
       return Status::Ok();
     }
-    return readBody<I + 1>(type, body, out);
+    return readBody<I + 1>(type, body, scratch, out);
   } else {
     return Status::Internal("message type index out of range");
   }
 }
 
-Result<Envelope> decodeObject(const msgpack::object& root) {
+Result<Envelope> decodeObject(const msgpack::object& root, DecodeScratch* scratch) {
   NOA_ASSIGN_OR_RETURN(WireMap env, WireMap::of(root, "envelope"));
   Envelope out;
   // The version comes first: a peer of another major version may use types or fields this side
@@ -388,7 +412,7 @@ Result<Envelope> decodeObject(const msgpack::object& root) {
   const msgpack::object* body = env.find("body");
   if (body == nullptr) return Status::InvalidArgument("envelope.body: required");
   NOA_ASSIGN_OR_RETURN(WireMap body_map, WireMap::of(*body, "body"));
-  NOA_RETURN_IF_ERROR(readBody(*type, body_map, out.body));
+  NOA_RETURN_IF_ERROR(readBody(*type, body_map, scratch, out.body));
   return out;
 }
 
@@ -399,8 +423,10 @@ bool referenceEverything(msgpack::type::object_type, std::size_t, void*) { retur
 }  // namespace
 
 std::string encode(const Envelope& envelope) {
-  msgpack::sbuffer buffer(256);
-  Packer pk(buffer);
+  std::string bytes;
+  bytes.reserve(256);
+  StringSink sink{bytes};
+  Packer pk(sink);
   pk.pack_map(6);
   packStr(pk, "v"), pk.pack(envelope.v);
   packStr(pk, "type"), packStr(pk, messageTypeName(envelope.type()));
@@ -409,10 +435,15 @@ std::string encode(const Envelope& envelope) {
   packStr(pk, "from"), packStr(pk, envelope.from);
   packStr(pk, "body");
   std::visit([&pk](const auto& body) { pack(pk, body); }, envelope.body);
-  return std::string(buffer.data(), buffer.size());
+  return bytes;
 }
 
 Result<Envelope> decode(std::string_view bytes, const DecodeLimits& limits) {
+  return decode(bytes, limits, nullptr);
+}
+
+Result<Envelope> decode(std::string_view bytes, const DecodeLimits& limits,
+                        DecodeScratch* scratch) {
   if (bytes.size() > limits.max_bytes) {
     return Status::ResourceExhausted("message of " + std::to_string(bytes.size()) +
                                      " bytes exceeds the limit of " +
@@ -430,7 +461,7 @@ Result<Envelope> decode(std::string_view bytes, const DecodeLimits& limits) {
       return Status::InvalidArgument(std::to_string(bytes.size() - offset) +
                                      " trailing bytes after the message");
     }
-    return decodeObject(handle.get());
+    return decodeObject(handle.get(), scratch);
   } catch (const msgpack::size_overflow& e) {
     return Status::ResourceExhausted(std::string("message exceeds a decode limit: ") + e.what());
   } catch (const msgpack::insufficient_bytes&) {

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/protocol/messages.h"
 #include "common/status.h"
@@ -30,6 +31,15 @@ std::string encode(const Envelope& envelope);
 //   FailedPrecondition  other major version ("incompatible protocol version 2; this side speaks 1")
 //   Unimplemented       unknown message type
 Result<Envelope> decode(std::string_view bytes, const DecodeLimits& limits = {});
+
+// Storage that a caller decoding message after message hands back for reuse. A report's ~40
+// metric names are decoded into the strings of `metrics` (a spent report's, moved here)
+// instead of ~40 new ones: the controller's ingest thread spent a quarter of its time in
+// malloc and free before. What is in `metrics` never shows in a decoded message.
+struct DecodeScratch {
+  std::vector<Metric> metrics;
+};
+Result<Envelope> decode(std::string_view bytes, const DecodeLimits& limits, DecodeScratch* scratch);
 
 // Short reason label for counters and logs: "oversized", "malformed", "bad_version",
 // "unknown_type", "invalid".

@@ -24,18 +24,19 @@ ControllerMetrics::ControllerMetrics(prometheus::Registry& registry)
                   .Name("noa_agents")
                   .Help("Known agents, by liveness state")
                   .Register(registry)),
-      commit_seconds_(prometheus::BuildHistogram()
-                          .Name("noa_store_commit_seconds")
-                          .Help("Latency of one store write batch")
-                          .Register(registry)
-                          .Add({}, prometheus::Histogram::BucketBoundaries{
-                                       0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1})),
-      drain_messages_(prometheus::BuildHistogram()
-                          .Name("noa_ingest_drain_messages")
-                          .Help("Agent messages handled per ingest pass (one store commit each)")
-                          .Register(registry)
-                          .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 5, 10, 20, 50,
-                                                                           100})),
+      commit_seconds_(
+          prometheus::BuildHistogram()
+              .Name("noa_store_commit_seconds")
+              .Help("Latency of one store write batch")
+              .Register(registry)
+              .Add({}, prometheus::Histogram::BucketBoundaries{0.0001, 0.0005, 0.001, 0.005, 0.01,
+                                                               0.05, 0.1, 0.5, 1})),
+      drain_messages_(
+          prometheus::BuildHistogram()
+              .Name("noa_ingest_drain_messages")
+              .Help("Agent messages handled per ingest pass (one store commit each)")
+              .Register(registry)
+              .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 5, 10, 20, 50, 100})),
       commit_failures_(prometheus::BuildCounter()
                            .Name("noa_store_commit_failures_total")
                            .Help("Store write batches that failed")
@@ -64,6 +65,11 @@ ControllerMetrics::ControllerMetrics(prometheus::Registry& registry)
                              .Name("noa_commands_finished_total")
                              .Help("Commands that reached a terminal state, by state")
                              .Register(registry)) {
+  for (size_t type = 0; type < messages_by_type_.size(); ++type) {
+    messages_by_type_[type] = &messages_.Add(
+        {{"type",
+          std::string(protocol::messageTypeName(static_cast<protocol::MessageType>(type)))}});
+  }
   // Pre-create the label sets people alert on, so they read 0 instead of being absent.
   for (const char* reason : {"no_space", "corruption", "io_error", "slow"}) {
     store_degraded_.Add({{"reason", reason}});
@@ -96,8 +102,8 @@ double ControllerMetrics::commandEventsForTest(std::string_view kind, std::strin
       .Value();
 }
 
-void ControllerMetrics::countMessage(std::string_view type, size_t bytes) {
-  messages_.Add({{"type", std::string(type)}}).Increment();
+void ControllerMetrics::countMessage(protocol::MessageType type, size_t bytes) {
+  messages_by_type_[static_cast<size_t>(type)]->Increment();
   bytes_.Increment(static_cast<double>(bytes));
 }
 
@@ -126,16 +132,24 @@ void ControllerMetrics::observeDrain(size_t messages) {
 
 void ControllerMetrics::setStoreStatus(const Status& status) {
   std::string_view why;
-  if (status.code() == StatusCode::kResourceExhausted) why = "no_space";
-  else if (status.code() == StatusCode::kCorruption) why = "corruption";
-  else if (status.code() == StatusCode::kDeadlineExceeded) why = "slow";
-  else if (!status.ok()) why = "io_error";
+  if (status.code() == StatusCode::kResourceExhausted)
+    why = "no_space";
+  else if (status.code() == StatusCode::kCorruption)
+    why = "corruption";
+  else if (status.code() == StatusCode::kDeadlineExceeded)
+    why = "slow";
+  else if (!status.ok())
+    why = "io_error";
   for (const char* reason : {"no_space", "corruption", "io_error", "slow"}) {
     store_degraded_.Add({{"reason", reason}}).Set(why == reason ? 1 : 0);
   }
 }
 
 void ControllerMetrics::countHistoryPruned() { history_prunes_.Increment(); }
+
+double ControllerMetrics::messagesForTest(protocol::MessageType type) const {
+  return messages_by_type_[static_cast<size_t>(type)]->Value();
+}
 
 double ControllerMetrics::rejectedForTest(std::string_view reason) {
   return rejected_.Add({{"reason", std::string(reason)}}).Value();

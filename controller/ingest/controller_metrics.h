@@ -8,11 +8,13 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "common/protocol/messages.h"
 #include "common/status.h"
 #include "controller/registry/service_view.h"
 
@@ -22,7 +24,7 @@ class ControllerMetrics {
  public:
   explicit ControllerMetrics(prometheus::Registry& registry);
 
-  void countMessage(std::string_view type, size_t bytes);
+  void countMessage(protocol::MessageType type, size_t bytes);
   void countRejected(std::string_view reason);
   void countTransition(std::string_view to_state);
   void setAgents(size_t alive, size_t suspect, size_t lost);
@@ -40,12 +42,16 @@ class ControllerMetrics {
   void countCommandSends(std::string_view kind, uint64_t count);
   void countCommandFinished(std::string_view state);
 
+  double messagesForTest(protocol::MessageType type) const;
   double rejectedForTest(std::string_view reason);
   double transitionsForTest(std::string_view to_state);
   double commandEventsForTest(std::string_view kind, std::string_view outcome);
 
  private:
   prometheus::Family<prometheus::Counter>& messages_;
+  // One series per message type, looked up once: a lookup by labels per message builds and
+  // hashes a label map under the family's lock, on the ingest thread's hottest path.
+  std::array<prometheus::Counter*, std::variant_size_v<protocol::Body>> messages_by_type_{};
   prometheus::Counter& bytes_;
   prometheus::Family<prometheus::Counter>& rejected_;
   prometheus::Family<prometheus::Counter>& transitions_;

@@ -6,8 +6,7 @@
 namespace noa::controller {
 
 IngestCore::IngestCore(Registry& registry, Clock& clock, ControllerMetrics& metrics,
-                       IngestOptions options, KeyRegistry* keys,
-                       commands::CommandBook* commands)
+                       IngestOptions options, KeyRegistry* keys, commands::CommandBook* commands)
     : registry_(registry),
       clock_(clock),
       metrics_(metrics),
@@ -139,7 +138,9 @@ void IngestCore::reject(const std::string& peer, std::string_view reason,
 
 std::string IngestCore::makeEnvelope(protocol::Body body) {
   protocol::Envelope env;
-  env.id = options_.controller_id + "-" + std::to_string(next_message_id_++);
+  env.id.reserve(options_.controller_id.size() + 21);
+  env.id.append(options_.controller_id).push_back('-');
+  env.id.append(std::to_string(next_message_id_++));
   env.ts_ms = toUnixMillis(clock_.wallNow());
   env.from = options_.controller_id;
   env.body = std::move(body);
@@ -170,7 +171,7 @@ void IngestCore::handle(const std::string& peer, std::string_view payload, size_
     }
     bound_agent = &binding->agent_id;
   }
-  auto decoded = protocol::decode(payload, options_.limits);
+  auto decoded = protocol::decode(payload, options_.limits, &decode_scratch_);
   if (!decoded.ok()) {
     const std::string_view reason = protocol::rejectReason(decoded.status());
     reject(peer, reason, decoded.status().message());
@@ -181,7 +182,7 @@ void IngestCore::handle(const std::string& peer, std::string_view payload, size_
     return;
   }
   protocol::Envelope& env = decoded.value();  // not const: a report's body moves into the registry
-  metrics_.countMessage(protocol::messageTypeName(env.type()), payload.size());
+  metrics_.countMessage(env.type(), payload.size());
   if (env.from != peer) {
     reject(peer, "identity_mismatch",
            "message from '" + env.from + "' arrived on the connection of '" + peer + "'");
@@ -295,13 +296,13 @@ void IngestCore::onReport(const std::string& peer, protocol::Envelope& env,
   std::string service;
   // In place: the record (and its previous report) is not copied, the new report is moved in.
   const bool known =
-      sessions_.count(peer) != 0 &&
-      registry_.update(peer, clock_.now(), [&](AgentRecord& record) {
+      sessions_.count(peer) != 0 && registry_.update(peer, clock_.now(), [&](AgentRecord& record) {
         if (seq <= record.last_seq) {
           stale = true;
           stored_seq = record.last_seq;
           return false;
         }
+        decode_scratch_.metrics = std::move(record.last_report.metrics);
         record.last_report = std::move(report);
         record.has_report = true;
         record.last_seq = seq;
@@ -312,6 +313,7 @@ void IngestCore::onReport(const std::string& peer, protocol::Envelope& env,
         service = record.hello.service;
         return true;
       });
+  if (!known || stale) decode_scratch_.metrics = std::move(report.metrics);
   if (!known) {
     metrics_.countRejected("no_session");
     log::debug("report before hello", {{"peer", peer}});
@@ -357,8 +359,8 @@ void IngestCore::onBye(const std::string& peer, const protocol::Envelope& env) {
 
 void IngestCore::flushDirty(Store::Batch& batch, bool everything) {
   const MonoTime now = clock_.now();
-  while (!report_only_queue_.empty() &&
-         (everything || now - report_only_queue_.front().first >= options_.record_checkpoint_every)) {
+  while (!report_only_queue_.empty() && (everything || now - report_only_queue_.front().first >=
+                                                           options_.record_checkpoint_every)) {
     std::string id = std::move(report_only_queue_.front().second);
     report_only_queue_.pop_front();
     report_only_.erase(id);

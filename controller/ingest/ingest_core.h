@@ -170,7 +170,10 @@ class IngestCore {
   Clock& clock_;
   ControllerMetrics& metrics_;
   const IngestOptions options_;
-  std::set<std::string> sessions_;  // agents that said hello to this controller process
+  // Every report is decoded into the metric names of the report it replaces (see
+  // protocol::DecodeScratch).
+  protocol::DecodeScratch decode_scratch_;
+  std::unordered_set<std::string> sessions_;  // agents that said hello to this controller process
   std::set<std::string> dirty_;
   // Agents whose newest report is only in history, oldest first (one entry per agent).
   std::deque<std::pair<MonoTime, std::string>> report_only_queue_;

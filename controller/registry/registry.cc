@@ -36,17 +36,6 @@ void Registry::put(const AgentRecord& record, MonoTime last_seen) {
   indexKindLocked(record.hello.agent_id, old_kind, record.hello.kind);
 }
 
-bool Registry::update(const std::string& agent_id, MonoTime last_seen,
-                      const std::function<bool(AgentRecord&)>& change) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = entries_.find(agent_id);
-  if (it == entries_.end()) return false;
-  const std::string old_kind = it->second.record.hello.kind;
-  if (change(it->second.record)) it->second.last_seen = last_seen;
-  indexKindLocked(agent_id, old_kind, it->second.record.hello.kind);
-  return true;
-}
-
 bool Registry::read(const std::string& agent_id,
                     const std::function<void(const AgentRecord&)>& read) const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -116,9 +105,15 @@ LivenessCounts Registry::counts() const {
   LivenessCounts counts;
   for (const auto& [id, entry] : entries_) {
     switch (entry.record.liveness) {
-      case Liveness::kAlive: ++counts.alive; break;
-      case Liveness::kSuspect: ++counts.suspect; break;
-      case Liveness::kLost: ++counts.lost; break;
+      case Liveness::kAlive:
+        ++counts.alive;
+        break;
+      case Liveness::kSuspect:
+        ++counts.suspect;
+        break;
+      case Liveness::kLost:
+        ++counts.lost;
+        break;
     }
   }
   return counts;
@@ -143,7 +138,8 @@ std::vector<LivenessChange> Registry::sweep(MonoTime now, int64_t now_wall_ms,
   std::vector<LivenessChange> changes;
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& [id, entry] : entries_) {
-    const auto silent = std::chrono::duration_cast<std::chrono::milliseconds>(now - entry.last_seen);
+    const auto silent =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - entry.last_seen);
     const Liveness next = evaluateLiveness(
         silent, std::chrono::milliseconds(entry.record.hello.report_interval_ms), policy);
     // Liveness only degrades here; coming back to alive happens when a message arrives.

@@ -44,11 +44,20 @@ class Registry {
   // `change` returns true when it changed the record, which then counts as seen at `last_seen`.
   // Returns false for an unknown agent (`change` not called). `change` must not call back into
   // the registry.
-  bool update(const std::string& agent_id, MonoTime last_seen,
-              const std::function<bool(AgentRecord&)>& change);
+  // A template, not a std::function: the ingest path's closure would be a heap allocation per
+  // report.
+  template <class Change>
+  bool update(const std::string& agent_id, MonoTime last_seen, Change&& change) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(agent_id);
+    if (it == entries_.end()) return false;
+    const std::string old_kind = it->second.record.hello.kind;
+    if (change(it->second.record)) it->second.last_seen = last_seen;
+    indexKindLocked(agent_id, old_kind, it->second.record.hello.kind);
+    return true;
+  }
   // Calls `read` with the record under the lock; false for an unknown agent.
-  bool read(const std::string& agent_id,
-            const std::function<void(const AgentRecord&)>& read) const;
+  bool read(const std::string& agent_id, const std::function<void(const AgentRecord&)>& read) const;
   std::vector<AgentRecord> snapshot() const;  // sorted by agent id
   // Only the records `keep` accepts (copied under the lock, so a fleet of thousands of
   // agents costs a scan, not a copy, for a caller that wants a few).
@@ -77,7 +86,7 @@ class Registry {
                        const std::string& new_kind);
 
   mutable std::mutex mu_;
-  std::map<std::string, Entry> entries_;  // GUARDED_BY(mu_)
+  std::map<std::string, Entry> entries_;                      // GUARDED_BY(mu_)
   std::map<std::string, std::set<std::string>> ids_by_kind_;  // GUARDED_BY(mu_)
 };
 

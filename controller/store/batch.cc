@@ -20,17 +20,25 @@ void Store::Batch::deleteAgent(const std::string& agent_id) { erase(Family::kAge
 
 void Store::Batch::appendHistory(const std::string& agent_id, int64_t ts_ms, uint64_t seq,
                                  std::string_view envelope_bytes) {
-  put(Family::kHistory, schema::encodeHistoryKey(agent_id, ts_ms, seq), envelope_bytes);
+  if (!impl_) impl_ = std::make_unique<Impl>();
+  // The key is written straight into the batch's buffer: no string of its own per report.
+  const size_t before = impl_->bytes.size();
+  schema::appendHistoryKey(impl_->bytes, agent_id, ts_ms, seq);
+  const size_t key_size = impl_->bytes.size() - before;
+  impl_->bytes.append(envelope_bytes);
+  impl_->ops.push_back({BatchOp::Kind::kPut, Family::kHistory, key_size, envelope_bytes.size()});
 }
 
 void Store::Batch::put(Family family, std::string_view key, std::string_view value) {
   if (!impl_) impl_ = std::make_unique<Impl>();  // a moved-from batch is usable again
-  impl_->ops.push_back({BatchOp::Kind::kPut, family, std::string(key), std::string(value)});
+  impl_->bytes.append(key).append(value);
+  impl_->ops.push_back({BatchOp::Kind::kPut, family, key.size(), value.size()});
 }
 
 void Store::Batch::erase(Family family, std::string_view key) {
   if (!impl_) impl_ = std::make_unique<Impl>();
-  impl_->ops.push_back({BatchOp::Kind::kDelete, family, std::string(key), {}});
+  impl_->bytes.append(key);
+  impl_->ops.push_back({BatchOp::Kind::kDelete, family, key.size(), 0});
 }
 
 size_t Store::Batch::size() const { return impl_ ? impl_->ops.size() : 0; }

@@ -71,7 +71,9 @@ Status RocksStore::checkSpace() {
   if (::statvfs(path_.c_str(), &st) != 0) return space_error_;  // cannot tell: let RocksDB try
   const uint64_t free_bytes = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
   if (free_bytes >= kMinFreeBytes) {
-    if (!space_error_.ok()) log::info("store has space again; writes resume", {{"path", path_}, {"free_bytes", free_bytes}});
+    if (!space_error_.ok())
+      log::info("store has space again; writes resume",
+                {{"path", path_}, {"free_bytes", free_bytes}});
     space_error_ = Status::Ok();
   } else if (space_error_.ok()) {
     space_error_ = Status::ResourceExhausted(
@@ -114,18 +116,25 @@ Status RocksStore::commit(Batch& batch, bool sync) {
   if (batch.empty()) return health();
   // steady_clock directly: this only measures the write for the stats, it decides nothing.
   const auto start = std::chrono::steady_clock::now();
-  rocksdb::WriteBatch wb;
-  for (const BatchOp& op : batch.impl_->ops) {
-    rocksdb::Status s = op.kind == BatchOp::Kind::kPut ? wb.Put(cf(op.family), op.key, op.value)
-                                                       : wb.Delete(cf(op.family), op.key);
-    if (!s.ok()) return rocks::runtimeError(s, path_, "batch");
-  }
+  // Room for every key and value and each record's few bytes of framing: the WriteBatch's
+  // buffer is allocated once instead of doubling its way up.
+  rocksdb::WriteBatch wb(batch.impl_->bytes.size() + 16 * batch.impl_->ops.size() + 12);
+  rocksdb::Status built;
+  batch.impl_->forEach([&](const BatchOp& op, std::string_view key, std::string_view value) {
+    if (!built.ok()) return;
+    const rocksdb::Slice k(key.data(), key.size());
+    built = op.kind == BatchOp::Kind::kPut
+                ? wb.Put(cf(op.family), k, rocksdb::Slice(value.data(), value.size()))
+                : wb.Delete(cf(op.family), k);
+  });
+  if (!built.ok()) return rocks::runtimeError(built, path_, "batch");
   Status written = write(wb, sync, "commit");
   if (!written.ok()) {
     failed_commits_.fetch_add(1, std::memory_order_relaxed);
     return written;
   }
   batch.impl_->ops.clear();
+  batch.impl_->bytes.clear();
   commits_.fetch_add(1, std::memory_order_relaxed);
   last_commit_us_.store(std::chrono::duration_cast<std::chrono::microseconds>(
                             std::chrono::steady_clock::now() - start)
@@ -288,8 +297,9 @@ Status RocksStore::health() const {
     if (in_flight_.empty()) return Status::Ok();
     oldest = *in_flight_.begin();
   }
-  const auto waiting = std::chrono::steady_clock::now() -
-                       std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(oldest));
+  const auto waiting =
+      std::chrono::steady_clock::now() -
+      std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(oldest));
   if (waiting < kSlowWriteAfter) return Status::Ok();
   return Status::DeadlineExceeded(
       "store write waiting for " +

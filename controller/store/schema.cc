@@ -24,11 +24,17 @@ uint64_t readBe64(std::string_view eight_bytes) {
 }
 
 std::string encodeHistoryKey(std::string_view agent_id, int64_t ts_ms, uint64_t seq) {
-  std::string key = historyPrefix(agent_id);
+  std::string key;
   key.reserve(agent_id.size() + kHistorySuffixBytes);
-  appendBe64(key, static_cast<uint64_t>(ts_ms < 0 ? 0 : ts_ms));
-  appendBe64(key, seq);
+  appendHistoryKey(key, agent_id, ts_ms, seq);
   return key;
+}
+
+void appendHistoryKey(std::string& out, std::string_view agent_id, int64_t ts_ms, uint64_t seq) {
+  out.append(agent_id);
+  out.push_back('\0');
+  appendBe64(out, static_cast<uint64_t>(ts_ms < 0 ? 0 : ts_ms));
+  appendBe64(out, seq);
 }
 
 std::string historyPrefix(std::string_view agent_id) {

@@ -63,6 +63,8 @@ struct HistoryKey {
 };
 
 std::string encodeHistoryKey(std::string_view agent_id, int64_t ts_ms, uint64_t seq);
+// The same key, appended to `out`.
+void appendHistoryKey(std::string& out, std::string_view agent_id, int64_t ts_ms, uint64_t seq);
 // All of one agent's history keys start with this.
 std::string historyPrefix(std::string_view agent_id);
 // The first key after every key of the agent (exclusive upper bound of its range).

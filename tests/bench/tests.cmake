@@ -10,6 +10,13 @@ if(TARGET noa-controller)
     NOA_CONTROLLER_BIN="$<TARGET_FILE:noa-controller>")
   add_dependencies(noa_ingest_bench noa-controller)
 endif()
+if(TARGET noa_controller)
+  add_executable(noa_ingest_core_bench
+    ${CMAKE_CURRENT_LIST_DIR}/ingest_core_bench.cc
+    ${CMAKE_CURRENT_LIST_DIR}/ingest_load.cc)
+  target_link_libraries(noa_ingest_core_bench PRIVATE noa_controller noa_transport)
+  target_include_directories(noa_ingest_core_bench PRIVATE ${PROJECT_SOURCE_DIR})
+endif()
 if(TARGET noa_actions)
   add_executable(noa_backup_bench ${CMAKE_CURRENT_LIST_DIR}/backup_bench.cc)
   target_link_libraries(noa_backup_bench PRIVATE noa_actions noa_test_servers)

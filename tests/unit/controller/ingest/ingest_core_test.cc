@@ -5,11 +5,13 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <map>
+#include <vector>
 
 #include "controller/store/history_refresh.h"
 #include "tests/testing/fake_clock.h"
-#include "tests/unit/controller/ingest/agent_frames.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/unit/controller/ingest/agent_frames.h"
 
 namespace noa::controller {
 namespace {
@@ -114,6 +116,41 @@ TEST_F(IngestCoreTest, ReportIsAckedStoredInHistoryAndUpdatesTheRecord) {
   ASSERT_OK(history);
   ASSERT_EQ(history->size(), 1u);
   EXPECT_EQ((*history)[0].report.metrics[0].name, "cpu_usage_cores");
+}
+
+// Each report is decoded into the metric names of the one it replaced, often another agent's
+// (protocol::DecodeScratch): every record must still show exactly its own newest report.
+TEST_F(IngestCoreTest, EachRecordShowsItsOwnReportWhateverWasDecodedBefore) {
+  const std::vector<std::string> agents = {"r1", "r2", "r3"};
+  for (const auto& id : agents) send(id, encodeFrom(id, hello(id)));
+  std::map<std::string, std::vector<protocol::Metric>> sent;
+  for (uint64_t seq = 1; seq <= 6; ++seq) {
+    for (size_t a = 0; a < agents.size(); ++a) {
+      protocol::Report r = report(seq);
+      r.metrics.clear();
+      // Between 0 and 12 metrics, names of several lengths, different for every agent and seq.
+      const size_t count = (seq * 5 + a * 7) % 13;
+      for (size_t i = 0; i < count; ++i) {
+        r.metrics.push_back({agents[a] + std::string(i * 3, 'm') + std::to_string(seq),
+                             static_cast<double>(seq * 100 + i)});
+      }
+      sent[agents[a]] = r.metrics;
+      auto replies = send(agents[a], encodeFrom(agents[a], r));
+      ASSERT_EQ(replies.size(), 1u);
+      EXPECT_EQ(std::get<protocol::Ack>(replies[0].body).error, "");
+      for (const auto& id : agents) {
+        if (sent.count(id) == 0) continue;
+        EXPECT_EQ(registry_.get(id)->last_report.metrics, sent[id]) << id << " after seq " << seq;
+      }
+    }
+    // A stale report and one without a session are decoded too, and change nothing.
+    send("r1", encodeFrom("r1", report(1)));
+    send("nobody", encodeFrom("nobody", report(seq)));
+    EXPECT_EQ(registry_.get("r1")->last_report.metrics, sent["r1"]);
+  }
+  EXPECT_EQ(metrics_.messagesForTest(protocol::MessageType::kHello), 3);
+  EXPECT_EQ(metrics_.messagesForTest(protocol::MessageType::kReport), 6 * 3 + 6 * 2);
+  EXPECT_EQ(metrics_.messagesForTest(protocol::MessageType::kResult), 0);
 }
 
 TEST_F(IngestCoreTest, WithCheckpointsTheRecordTrailsAndARestartTakesTheNewestReportFromHistory) {

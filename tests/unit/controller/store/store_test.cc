@@ -211,6 +211,43 @@ TEST_F(StoreTest, RawFamiliesGetAndScan) {
   EXPECT_EQ((*rest)[1].first, "cmd/3");
 }
 
+// A batch keeps its operations' keys and values back to back in one buffer: every one must
+// come out whole and in order, whatever their sizes (empty, binary with NULs, large).
+TEST_F(StoreTest, OperationsOfOneBatchApplyInOrderWithTheirOwnBytes) {
+  Store::Batch batch;
+  const std::string large(200 * 1024, 'L');
+  const std::string binary("a\0b\0", 4);
+  batch.put(Family::kCommands, "k1", "first");
+  batch.erase(Family::kCommands, "k1");  // put then erase: gone
+  batch.erase(Family::kCommands, "k2");  // erase then put: there
+  batch.put(Family::kCommands, "k2", large);
+  batch.put(Family::kCommands, "k3", "");        // an empty value
+  batch.put(Family::kCommands, binary, binary);  // NULs in key and value
+  batch.appendHistory("pg-1", 5000, 7, reportBytes("pg-1", 7, 4990));
+  batch.put(Family::kCommands, "k4", "after the history entry");
+  EXPECT_EQ(batch.size(), 8u);
+  ASSERT_OK(store_->commit(batch));
+  EXPECT_TRUE(batch.empty());
+
+  auto scanned = store_->scan(Family::kCommands, "", 10);
+  ASSERT_OK(scanned);
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {binary, binary}, {"k2", large}, {"k3", ""}, {"k4", "after the history entry"}};
+  EXPECT_EQ(*scanned, expected);
+  auto history = store_->readHistory("pg-1", 0, 10);
+  ASSERT_OK(history);
+  ASSERT_EQ(history->size(), 1u);
+  EXPECT_EQ((*history)[0].seq, 7u);
+  EXPECT_EQ((*history)[0].ts_ms, 5000);
+
+  // The emptied batch is used again, as the ingest loop does every pass.
+  batch.put(Family::kCommands, "k5", "again");
+  ASSERT_OK(store_->commit(batch));
+  auto again = store_->get(Family::kCommands, "k5");
+  ASSERT_OK(again);
+  EXPECT_EQ(again->value_or(""), "again");
+}
+
 TEST_F(StoreTest, UnreadableAgentRecordStopsLoadAgents) {
   Store::Batch batch;
   batch.putAgent(sampleRecord("pg-1"));
@@ -290,7 +327,7 @@ TEST_F(StoreTest, FirstWriteFailureIsSticky) {
     if (store.pruneHistory(INT64_MAX).status() != first) _exit(13);
     if (store.stats().failed_commits != 2) _exit(14);
     if (small.size() != 1) _exit(15);  // a failed commit leaves the batch as it was
-    _exit(0);  // no clean close: the store is broken on purpose
+    _exit(0);                          // no clean close: the store is broken on purpose
   }
   int wstatus = 0;
   ASSERT_EQ(waitpid(child, &wstatus, 0), child);
