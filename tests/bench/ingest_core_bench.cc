@@ -8,13 +8,17 @@
 #include <prometheus/registry.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <new>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/clock.h"
@@ -102,6 +106,52 @@ class Measure {
   int64_t cpu_ns_;
 };
 
+// CPU of this process's RocksDB background threads (flushes, compactions) so far.
+int64_t rocksdbThreadsCpuNs() {
+  const long ticks_per_s = sysconf(_SC_CLK_TCK);
+  int64_t total_ticks = 0;
+  std::error_code ec;
+  for (const auto& task : fs::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    if (name.rfind("rocksdb", 0) != 0) continue;
+    std::ifstream stat_file(task.path() / "stat");
+    const std::string stat((std::istreambuf_iterator<char>(stat_file)),
+                           std::istreambuf_iterator<char>());
+    const size_t close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(stat.substr(close + 2));
+    std::string field;
+    for (int n = 3; fields >> field; ++n) {
+      if (n == 14 || n == 15) total_ticks += std::stoll(field);
+      if (n == 15) break;
+    }
+  }
+  return total_ticks * 1'000'000'000LL / ticks_per_s;
+}
+
+// Waits until the background threads have had nothing to do for a second (at most 60 s).
+int64_t rocksdbThreadsCpuNsWhenIdle() {
+  int64_t last = rocksdbThreadsCpuNs();
+  for (int idle = 0, waited = 0; idle < 5 && waited < 300; ++waited) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const int64_t now = rocksdbThreadsCpuNs();
+    idle = now == last ? idle + 1 : 0;
+    last = now;
+  }
+  return last;
+}
+
+uint64_t directoryBytes(const std::string& path) {
+  uint64_t bytes = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::recursive_directory_iterator(path, ec)) {
+    if (entry.is_regular_file(ec)) bytes += entry.file_size(ec);
+  }
+  return bytes;
+}
+
 // One round: every agent's next report, encoded before the clock starts.
 std::vector<std::string> encodeRound(const Flags& flags, uint64_t seq, const Clock& clock) {
   std::vector<std::string> payloads;
@@ -151,6 +201,7 @@ int run(const Flags& flags) {
     batch = controller::Store::Batch();
     replies.clear();
 
+    const int64_t background_start_ns = rocksdbThreadsCpuNs();
     Figures decode_only, decode_recycled, handled, committed;
     protocol::DecodeScratch recycled;
     for (int round = 1; round <= flags.rounds; ++round) {
@@ -218,6 +269,15 @@ int run(const Flags& flags) {
     total.allocations += committed.allocations;
     total.cpu_ns += committed.cpu_ns;
     total.print("per report, all of it");
+    const auto written = static_cast<double>(flags.agents) * flags.rounds;
+    const double background_ns =
+        static_cast<double>(rocksdbThreadsCpuNsWhenIdle() - background_start_ns);
+    std::printf("%-34s %9.2f us/report  (flushes and compactions of %.0f reports, until idle)\n",
+                "RocksDB background threads", background_ns / 1e3 / written, written);
+    store.reset();
+    std::printf("%-34s %9.0f bytes/report (%.1f MB, closed)\n", "store on disk",
+                static_cast<double>(directoryBytes(dir)) / written,
+                static_cast<double>(directoryBytes(dir)) / 1e6);
   }
   fs::remove_all(dir);
   return exit_code;

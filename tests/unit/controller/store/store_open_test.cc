@@ -282,12 +282,18 @@ TEST_F(StoreOpenTest, HistoryTablesOfTheEarlierFormatStayReadable) {
   withRawDb([&](rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
     for (auto* handle : handles) {
       if (handle->GetName() != schema::familyName(Family::kHistory)) continue;
+      // Table files in the earlier formats (RocksDB's defaults: 4 KiB snappy blocks, fixed
+      // level sizes): one compacted down into L1, one just flushed into L0.
       for (int i = 6; i <= 8; ++i) {
         ASSERT_TRUE(db->Put({}, handle, schema::encodeHistoryKey("pg-1", 1000 * i, i),
                             reportBytes("pg-1", i, 0))
                         .ok());
+        if (i == 7) {
+          ASSERT_TRUE(db->Flush({}, handle).ok());
+          ASSERT_TRUE(db->CompactRange({}, handle, nullptr, nullptr).ok());
+        }
       }
-      ASSERT_TRUE(db->Flush({}, handle).ok());  // a table file in the earlier format
+      ASSERT_TRUE(db->Flush({}, handle).ok());
     }
   });
   auto store = Store::open(StoreOptions{path(), false});
@@ -299,6 +305,17 @@ TEST_F(StoreOpenTest, HistoryTablesOfTheEarlierFormatStayReadable) {
   ASSERT_OK(history);
   ASSERT_EQ(history->size(), 9u);
   EXPECT_EQ(history->back().seq, 9u);
+  // Retention over old and new tables alike, and everything still there after another reopen.
+  auto pruned = (*store)->pruneHistory(6500);
+  ASSERT_OK(pruned);
+  store->reset();
+  auto reopened = Store::open(StoreOptions{path(), false});
+  ASSERT_OK(reopened);
+  auto rest = (*reopened)->readHistory("pg-1", 0, 100);
+  ASSERT_OK(rest);
+  ASSERT_FALSE(rest->empty());
+  EXPECT_EQ(rest->front().seq, 7u);
+  EXPECT_EQ(rest->back().seq, 9u);
 }
 
 TEST_F(StoreOpenTest, ForeignRocksDbWithoutMetaIsRefused) {
