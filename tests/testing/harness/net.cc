@@ -7,11 +7,53 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <fstream>
+#include <random>
 #include <thread>
+#include <utility>
 
 namespace noa::testing {
 
+namespace {
+
+// The kernel's range for outgoing connections' source ports (and bind to port 0).
+std::pair<int, int> ephemeralRange() {
+  int low = 32768, high = 60999;
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  in >> low >> high;
+  return {low, high};
+}
+
+bool bindable(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+}  // namespace
+
 int freePort() {
+  // Below the ephemeral range: a port the kernel handed out by bind(0) could be taken as the
+  // source port of any test's outgoing connection before the server binds it (seen in CI:
+  // "cannot listen for REST on 127.0.0.1:50127"). Random, so parallel tests rarely pick alike.
+  static std::mt19937 random(std::random_device{}() ^ static_cast<unsigned>(getpid()));
+  const auto [ephemeral_low, ephemeral_high] = ephemeralRange();
+  const int low = 20000;
+  const int high = std::max(low + 1000, ephemeral_low - 1);
+  std::uniform_int_distribution<int> pick(low, high);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const int port = pick(random);
+    if (port >= ephemeral_low && port <= ephemeral_high) continue;
+    if (bindable(port)) return port;
+  }
+  // A crowded machine: fall back to what the kernel picks.
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;

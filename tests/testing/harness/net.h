@@ -9,7 +9,8 @@
 
 namespace noa::testing {
 
-// A TCP port on 127.0.0.1 that was free a moment ago (bind to 0, read it, close).
+// A TCP port on 127.0.0.1 that was free a moment ago, chosen at random below the kernel's
+// ephemeral range (ports of outgoing connections never land there).
 int freePort();
 
 // Polls `condition` every `poll` until it holds or `timeout` passes. For waiting on other

@@ -143,21 +143,21 @@ TEST_F(IngestLoopTest, WithoutAGatherWindowAPassTakesWhatHasArrived) {
   EXPECT_EQ(after.second - before.second, 2.0);
 }
 
-// Two reports 50 ms apart, the first just after a pass that emptied the socket: with a 400 ms
-// window the next pass starts 400 ms after that one did and takes both, in one commit.
+// Two reports 50 ms apart, the first just after a pass that emptied the socket: with a 1.5 s
+// window the next pass starts 1.5 s after that one did and takes both, in one commit. The
+// window is wide so that a slow pass before (TSan made one take 250 ms) cannot eat it; the pass
+// counts are what shows the gathering, not the clock.
 TEST_F(IngestLoopTest, AGatherWindowMakesOnePassOfTheReportsArrivingWithinIt) {
   IngestLoopOptions options;
-  options.gather_window = milliseconds(400);
+  options.gather_window = milliseconds(1500);
   IngestLoop loop = this->loop(options);
   auto& a = connect(loop, "a");
   auto& b = connect(loop, "b");  // this pass emptied the socket: the window starts with it
   const auto before = drains();
-  const auto started = std::chrono::steady_clock::now();
   ASSERT_OK(a.send(report("a")));
   std::this_thread::sleep_for(milliseconds(50));
   ASSERT_OK(b.send(report("b")));
   ASSERT_OK(loop.pollOnce(milliseconds(5000)));
-  EXPECT_GE(std::chrono::steady_clock::now() - started, milliseconds(200));
   EXPECT_EQ(typeOfReply(a), protocol::MessageType::kAck);
   EXPECT_EQ(typeOfReply(b), protocol::MessageType::kAck);
   const auto after = drains();
